@@ -1,0 +1,350 @@
+"""The ``digest-tui`` command.
+
+``digest-tui [PATH...]`` opens the reader; the other commands (``list``,
+``check``, ``mark``, ``paths``) use the core alone and never import Textual.
+
+Exit codes: 0 success, 1 a file could not be read as a digest (``check``) or
+nothing matched, 2 a usage error (bad option, bad query, missing path),
+3 the state or index could not be opened, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from digest_tui import __version__
+from digest_tui.config import (
+    Config,
+    ConfigError,
+    Paths,
+    load_config,
+    resolve_paths,
+    sample_dir,
+)
+from digest_tui.text import one_line, strip_controls
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+EXIT_STORE = 3
+
+COMMANDS = ("list", "check", "mark", "paths")
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called: one line, exit code 2."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="where read/starred state lives (default: per user)"
+    )
+    parser.add_argument("--cache-dir", metavar="DIR", help="where the rebuildable index lives")
+    parser.add_argument("--config", metavar="FILE", help="config file to read")
+
+
+def _build_parsers() -> dict[str, argparse.ArgumentParser]:
+    prog = "digest-tui"
+    epilog = (
+        "commands: list, check, mark, paths (see 'digest-tui COMMAND --help'). "
+        "With no PATH: the folders in the config file, else the built-in sample."
+    )
+    main = argparse.ArgumentParser(
+        prog=prog,
+        description="A terminal reader for daily arXiv digests.",
+        epilog=epilog,
+    )
+    main.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
+    main.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(main)
+
+    lst = argparse.ArgumentParser(
+        prog=f"{prog} list", description="Print the papers of some digests, one a line."
+    )
+    lst.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
+    lst.add_argument("-q", "--query", default="", help="filter, e.g. 'author:smith is:unread'")
+    lst.add_argument(
+        "-f", "--format", choices=("jsonl", "tsv", "ids"), default="tsv", help="output format"
+    )
+    lst.add_argument("-n", "--limit", type=int, default=None, help="at most N papers")
+    _common(lst)
+
+    chk = argparse.ArgumentParser(
+        prog=f"{prog} check",
+        description="Parse digest files and report format, papers and warnings per file.",
+        epilog="Exit status 1 when a file could not be read as a digest.",
+    )
+    chk.add_argument("paths", nargs="+", metavar="PATH", help="digest files or folders")
+    chk.add_argument("--quiet", action="store_true", help="print only problems")
+    _common(chk)
+
+    mark = argparse.ArgumentParser(
+        prog=f"{prog} mark", description="Mark papers read, unread, starred or unstarred."
+    )
+    group = mark.add_mutually_exclusive_group(required=True)
+    for flag in ("read", "unread", "star", "unstar"):
+        group.add_argument(f"--{flag}", action="store_const", const=flag, dest="action")
+    mark.add_argument("ids", nargs="+", metavar="ID", help="arXiv ids (versions are ignored)")
+    _common(mark)
+
+    paths = argparse.ArgumentParser(
+        prog=f"{prog} paths", description="Show where the config, state and index live."
+    )
+    _common(paths)
+    return {"open": main, "list": lst, "check": chk, "mark": mark, "paths": paths}
+
+
+def _resolve(args: argparse.Namespace) -> tuple[Paths, Config]:
+    paths = resolve_paths(data_dir=args.data_dir, cache_dir=args.cache_dir)
+    config_file = Path(args.config).expanduser() if args.config else paths.config_file
+    if args.config and not config_file.exists():
+        raise UsageError(f"config file not found: {config_file}")
+    config = load_config(config_file)
+    for problem in config.problems:
+        print(f"digest-tui: {problem}", file=sys.stderr)
+    return paths, config
+
+
+def _digest_roots(args_paths: Sequence[str], config: Config) -> tuple[list[Path], bool]:
+    """The paths to open and whether they are the built-in sample."""
+    if args_paths:
+        roots = [Path(p).expanduser() for p in args_paths]
+        missing = [str(p) for p in roots if not p.exists()]
+        if missing:
+            raise UsageError(f"no such file or folder: {', '.join(missing)}")
+        return roots, False
+    if config.paths:
+        existing = [p for p in config.paths if p.exists()]
+        for p in config.paths:
+            if not p.exists():
+                print(f"digest-tui: {config.source}: path not found: {p}", file=sys.stderr)
+        return existing, False
+    return [sample_dir()], True
+
+
+def _open_library(paths: Paths, roots: list[Path]):  # type: ignore[no-untyped-def]
+    from digest_tui.library import Library, index_path_for
+
+    return Library(index_path_for(paths.cache_dir, roots), roots, state_db=paths.state_db)
+
+
+def _open_state(paths: Paths):  # type: ignore[no-untyped-def]
+    from digest_tui.state import StateStore
+
+    return StateStore(paths.data_dir)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from digest_tui.query import QueryError, parse_query
+
+    paths, config = _resolve(args)
+    roots, _ = _digest_roots(args.paths, config)
+    try:
+        query = parse_query(args.query)
+    except QueryError as exc:
+        raise UsageError(f"bad query: {exc}") from None
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("--limit must be 0 or more")
+    state = _open_state(paths)
+    try:
+        with _open_library(paths, roots) as lib:
+            report = lib.scan()
+            for w in report.warnings:
+                print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+            result = lib.search(query, limit=args.limit)
+            out = sys.stdout
+            if args.format == "ids":
+                ids = {r.pid: r.id for r in lib.rows(result.pids).values()}
+                for pid in result.pids:
+                    out.write(ids[pid] + "\n")
+                return EXIT_OK
+            for start in range(0, len(result.pids), 1000):
+                chunk = list(result.pids[start : start + 1000])
+                papers = lib.papers(chunk)
+                marks = state.get_many(p.id for p in papers)
+                for paper in papers:
+                    mark = marks.get(paper.id)
+                    read = bool(mark and mark.read)
+                    starred = bool(mark and mark.starred)
+                    if args.format == "jsonl":
+                        out.write(json.dumps(_paper_json(paper, read, starred)) + "\n")
+                    else:
+                        first = paper.appearances[0].date if paper.appearances else ""
+                        out.write(
+                            "\t".join(
+                                (
+                                    paper.id,
+                                    first or "",
+                                    ("*" if starred else "-") + ("r" if read else "u"),
+                                    one_line(paper.title),
+                                    one_line(", ".join(paper.authors)),
+                                )
+                            )
+                            + "\n"
+                        )
+    finally:
+        state.close()
+    return EXIT_OK
+
+
+def _paper_json(paper, read: bool, starred: bool) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    def clean(s: str | None) -> str | None:
+        return None if s is None else strip_controls(s)
+
+    return {
+        "id": paper.id,
+        "version": paper.version,
+        "title": clean(paper.title),
+        "authors": [one_line(a) for a in paper.authors],
+        "abstract": clean(paper.abstract),
+        "categories": paper.categories,
+        "primary_category": paper.primary_category,
+        "pdf_url": paper.pdf_url,
+        "abs_url": paper.abs_url,
+        "published": paper.published,
+        "updated": paper.updated,
+        "comment": clean(paper.comment),
+        "journal_ref": clean(paper.journal_ref),
+        "doi": paper.doi,
+        "digests": [
+            {"date": a.date, "category": a.category, "source": a.source, "line": a.line}
+            for a in paper.appearances
+        ],
+        "read": read,
+        "starred": starred,
+    }
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from digest_tui import parsing
+    from digest_tui.library import walk
+
+    roots = [Path(p).expanduser() for p in args.paths]
+    missing = [str(p) for p in roots if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    failed = 0
+    total_papers = 0
+    digests = 0
+    skipped = 0
+    for path, _size, _mtime in walk(roots):
+        result = parsing.parse_file(path)
+        shown = os.path.relpath(path) if not os.path.isabs(args.paths[0]) else path
+        if result.format is None:
+            failed += 1
+            skipped += 1
+            print(f"{shown}: not a digest")
+        else:
+            digests += 1
+            total_papers += len(result.papers)
+            if not args.quiet or result.warnings:
+                date = result.date or "no date"
+                print(
+                    f"{shown}: {result.format}, {date}, {len(result.papers)} papers"
+                    f" ({result.entries} entries), {len(result.warnings)} warnings"
+                )
+        for w in result.warnings:
+            print(f"  {one_line(str(w))}")
+    print(f"{digests} digests, {total_papers} papers, {skipped} files not digests")
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    from digest_tui.parsing import normalize_id
+
+    paths, _config = _resolve(args)
+    ids = []
+    for raw in args.ids:
+        found = normalize_id(raw)
+        if found is None:
+            raise UsageError(f"not an arXiv id: {raw!r}")
+        ids.append(found[0])
+    state = _open_state(paths)
+    try:
+        for paper_id in ids:
+            if args.action == "read":
+                state.set_read(paper_id, True)
+            elif args.action == "unread":
+                state.set_read(paper_id, False)
+            elif args.action == "star":
+                state.set_starred(paper_id, True)
+            else:
+                state.set_starred(paper_id, False)
+    finally:
+        state.close()
+    verb = {"read": "read", "unread": "unread", "star": "starred", "unstar": "unstarred"}
+    print(f"marked {len(ids)} paper{'s' if len(ids) != 1 else ''} {verb[args.action]}")
+    return EXIT_OK
+
+
+def cmd_paths(args: argparse.Namespace) -> int:
+    paths, config = _resolve(args)
+    config_file = Path(args.config).expanduser() if args.config else paths.config_file
+    print(f"config  {config_file}{'' if config_file.exists() else '  (not created yet)'}")
+    print(f"state   {paths.state_db}")
+    print(f"cache   {paths.cache_dir}")
+    print(f"sample  {sample_dir()}")
+    for p in config.paths:
+        print(f"digests {p}")
+    return EXIT_OK
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    paths, config = _resolve(args)
+    roots, is_sample = _digest_roots(args.paths, config)
+    from digest_tui.tui.app import run_reader  # type: ignore[import-untyped,unused-ignore]
+
+    return int(
+        run_reader(
+            roots=roots,
+            paths=paths,
+            config=config,
+            is_sample=is_sample,
+            config_file=Path(args.config).expanduser() if args.config else paths.config_file,
+        )
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parsers = _build_parsers()
+    command = argv[0] if argv and argv[0] in COMMANDS else "open"
+    rest = argv[1:] if command != "open" else argv
+    handler = {
+        "open": cmd_open,
+        "list": cmd_list,
+        "check": cmd_check,
+        "mark": cmd_mark,
+        "paths": cmd_paths,
+    }[command]
+    try:
+        args = parsers[command].parse_args(rest)
+        return handler(args)
+    except UsageError as exc:
+        print(f"digest-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"digest-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `digest-tui list | head`: the reader went away; that is fine.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return EXIT_OK
+    except Exception as exc:  # a store that cannot be opened, and the like
+        from digest_tui.library import LibraryError
+        from digest_tui.state import StateError
+
+        if isinstance(exc, (StateError, LibraryError)):
+            print(f"digest-tui: {exc}", file=sys.stderr)
+            return EXIT_STORE
+        raise

@@ -1,0 +1,182 @@
+"""Where things live, and the TOML config file.
+
+Paths follow platformdirs, which honours ``XDG_CONFIG_HOME``,
+``XDG_DATA_HOME`` and ``XDG_CACHE_HOME`` on Linux.  ``--data-dir`` (or the
+``DIGEST_TUI_DATA_DIR`` variable) overrides where the user's state lives,
+and ``--cache-dir`` / ``DIGEST_TUI_CACHE_DIR`` where the rebuildable index lives.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "digest-tui"
+CONFIG_FILE = "config.toml"
+
+DEFAULT_CONFIG_TEXT = """\
+# digest-tui configuration.
+# Folders (or files) of digests to open when no path is given:
+# paths = ["~/digests"]
+
+# Command that opens links; {url} is replaced by the link. Empty: the system browser.
+# opener = "zathura {url}"
+
+# Seconds a paper stays in the detail pane before it is marked read
+# (0: at once; negative: only with the read key).
+# mark_read_delay = 2
+
+# [keys]
+# star = "s"
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    config_dir: Path
+    data_dir: Path
+    cache_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / CONFIG_FILE
+
+    @property
+    def state_db(self) -> Path:
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def index_db(self) -> Path:
+        return self.cache_dir / "index.sqlite3"
+
+
+def resolve_paths(
+    *,
+    config_dir: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Paths:
+    env = os.environ
+    cfg = config_dir or env.get("DIGEST_TUI_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME)
+    data = data_dir or env.get("DIGEST_TUI_DATA_DIR") or platformdirs.user_data_dir(APP_NAME)
+    cache = cache_dir or env.get("DIGEST_TUI_CACHE_DIR") or platformdirs.user_cache_dir(APP_NAME)
+    return Paths(Path(cfg).expanduser(), Path(data).expanduser(), Path(cache).expanduser())
+
+
+class ConfigError(Exception):
+    """A problem with the config file, as one readable line."""
+
+
+@dataclass(slots=True)
+class Config:
+    paths: list[Path] = field(default_factory=list)
+    opener: str | None = None
+    mark_read_delay: float = 2.0
+    theme: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    source: Path | None = None
+    problems: list[str] = field(default_factory=list)  # non-fatal, one line each
+
+
+_KNOWN_KEYS = {"paths", "opener", "mark_read_delay", "theme", "keys"}
+
+
+def load_config(path: Path) -> Config:
+    """Read the config file.  A missing file gives the defaults.
+
+    Problems never raise: each becomes one line in ``Config.problems`` naming
+    the file, and the affected setting keeps its default.
+    """
+    config = Config(source=path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return config
+    except OSError as exc:
+        config.problems.append(f"{path}: cannot read config: {exc.strerror or exc}")
+        return config
+    try:
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        config.problems.append(f"{path}: invalid TOML ({exc}); using defaults")
+        return config
+    for key in sorted(set(data) - _KNOWN_KEYS):
+        config.problems.append(f"{path}: unknown setting {key!r} ignored")
+    paths = data.get("paths", [])
+    if isinstance(paths, str):
+        paths = [paths]
+    if isinstance(paths, list) and all(isinstance(p, str) for p in paths):
+        config.paths = [Path(p).expanduser() for p in paths]
+    else:
+        config.problems.append(f"{path}: 'paths' must be a list of strings")
+    opener = data.get("opener")
+    if opener is None or isinstance(opener, str):
+        config.opener = opener or None
+    else:
+        config.problems.append(f"{path}: 'opener' must be a string")
+    delay = data.get("mark_read_delay", 2.0)
+    if isinstance(delay, (int, float)) and not isinstance(delay, bool):
+        config.mark_read_delay = float(delay)
+    else:
+        config.problems.append(f"{path}: 'mark_read_delay' must be a number of seconds")
+    theme = data.get("theme")
+    if theme is None or isinstance(theme, str):
+        config.theme = theme
+    else:
+        config.problems.append(f"{path}: 'theme' must be a string")
+    keys = data.get("keys", {})
+    if isinstance(keys, dict):
+        for action, key in keys.items():
+            if isinstance(key, str) and key.strip():
+                config.keys[str(action)] = key.strip()
+            else:
+                config.problems.append(f"{path}: [keys] {action!r} must be a key name string")
+    else:
+        config.problems.append(f"{path}: [keys] must be a table")
+    return config
+
+
+_THEME_LINE = re.compile(r"^\s*theme\s*=.*$", re.MULTILINE)
+_TABLE_LINE = re.compile(r"^\s*\[", re.MULTILINE)
+
+
+def save_setting_theme(path: Path, theme: str) -> None:
+    """Keep the chosen theme in the config file, preserving everything else.
+
+    The top-level ``theme = ...`` line is replaced (or added before the first
+    table); comments and other settings are left as they are.  The file is
+    replaced atomically.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = DEFAULT_CONFIG_TEXT
+    escaped = theme.replace("\\", "\\\\").replace('"', '\\"')
+    line = f'theme = "{escaped}"'
+    first_table = _TABLE_LINE.search(text)
+    head_end = first_table.start() if first_table else len(text)
+    head, tail = text[:head_end], text[head_end:]
+    if _THEME_LINE.search(head):
+        head = _THEME_LINE.sub(lambda _m: line, head, count=1)
+    else:
+        if head and not head.endswith("\n"):
+            head += "\n"
+        head += line + "\n"
+        if tail:
+            head += "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(head + tail, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def sample_dir() -> Path:
+    """The built-in sample digests shipped with the package."""
+    return Path(str(resources.files("digest_tui") / "sample"))

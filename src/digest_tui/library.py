@@ -1,0 +1,807 @@
+"""The library index: every paper of a set of digest folders, in SQLite.
+
+The index is a cache.  It lives under the platformdirs cache dir, one
+database per set of digest roots, and can be deleted at any time: the next
+open parses the files again.  The user's own state (read, starred, notes)
+lives elsewhere (:mod:`digest_tui.state`) and is only *attached* read-only
+here, so queries can say ``is:starred``.
+
+Re-opening is incremental: a file whose size and mtime are unchanged is not
+read; a changed file is parsed again and replaces its old appearances; a
+file that disappeared loses its appearances, and papers left with none are
+dropped.  A new :data:`digest_tui.parsing.PARSER_VERSION` re-parses all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest_tui import parsing
+from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
+from digest_tui.query import Query, parse_query
+
+SCHEMA_VERSION = 1
+AUTHOR_SEP = "\n"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files (
+    fid INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    parser_version INTEGER NOT NULL,
+    format TEXT,
+    date TEXT,
+    category TEXT,
+    entries INTEGER NOT NULL DEFAULT 0,
+    papers INTEGER NOT NULL DEFAULT 0,
+    warnings TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS papers (
+    pid INTEGER PRIMARY KEY,
+    arxiv_id TEXT NOT NULL UNIQUE,
+    version INTEGER,
+    title TEXT NOT NULL,
+    authors TEXT NOT NULL DEFAULT '',
+    abstract TEXT NOT NULL DEFAULT '',
+    categories TEXT NOT NULL DEFAULT '',
+    primary_category TEXT,
+    pdf_url TEXT,
+    abs_url TEXT,
+    published TEXT,
+    updated TEXT,
+    comment TEXT,
+    journal_ref TEXT,
+    doi TEXT,
+    sort_date TEXT NOT NULL DEFAULT '',
+    sort_fid INTEGER NOT NULL DEFAULT 0,
+    sort_pos INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS papers_order ON papers (sort_date DESC, sort_fid, sort_pos);
+CREATE TABLE IF NOT EXISTS appearances (
+    fid INTEGER NOT NULL REFERENCES files (fid) ON DELETE CASCADE,
+    pid INTEGER NOT NULL,
+    date TEXT,
+    category TEXT,
+    line INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (fid, position)
+);
+CREATE INDEX IF NOT EXISTS appearances_pid ON appearances (pid, date);
+CREATE INDEX IF NOT EXISTS appearances_date ON appearances (date, pid);
+CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5 (
+    title, authors, abstract, categories,
+    content='papers', content_rowid='pid',
+    tokenize="unicode61 remove_diacritics 2"
+);
+"""
+
+_FTS_COLUMNS = ("title", "authors", "abstract", "categories")
+_PAPER_COLUMNS = (
+    "arxiv_id",
+    "version",
+    "title",
+    "authors",
+    "abstract",
+    "categories",
+    "primary_category",
+    "pdf_url",
+    "abs_url",
+    "published",
+    "updated",
+    "comment",
+    "journal_ref",
+    "doi",
+)
+
+
+class LibraryError(Exception):
+    """A problem opening the index, as one readable line."""
+
+
+@dataclass(slots=True)
+class FileReport:
+    """What the index knows of one file."""
+
+    path: str
+    format: str | None
+    entries: int
+    papers: int
+    warnings: list[str]
+
+
+@dataclass(slots=True)
+class ScanReport:
+    files_seen: int = 0
+    files_parsed: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    files_skipped: int = 0  # not digests
+    papers_added: int = 0
+    warnings: list[ParseWarning] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files_parsed or self.files_removed)
+
+
+@dataclass(slots=True, frozen=True)
+class Row:
+    """What the paper list shows of one paper."""
+
+    pid: int
+    id: str
+    title: str
+    first_author: str | None
+    n_authors: int
+    date: str
+    category: str | None
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """Papers matching a query, in display order."""
+
+    pids: array[int]
+    dates: list[str]  # digest date of each row (for day separators)
+    query: Query
+
+    def __len__(self) -> int:
+        return len(self.pids)
+
+
+def index_path_for(cache_dir: Path, roots: Sequence[Path]) -> Path:
+    """One index per set of roots, so opening another folder never drops this one."""
+    key = "\n".join(sorted(str(r.resolve()) for r in roots))
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+    return cache_dir / f"index-{digest}.sqlite3"
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def walk(roots: Iterable[Path]) -> Iterator[tuple[str, int, int]]:
+    """Yield ``(path, size, mtime_ns)`` for every regular file under ``roots``.
+
+    Hidden files and folders (``.git``) are skipped.  Paths given directly are
+    taken as they are, hidden or not.
+    """
+    seen: set[str] = set()
+    for root in roots:
+        try:
+            st = root.stat()
+        except OSError:
+            continue
+        if not root.is_dir():
+            path = str(root.resolve())
+            if path not in seen:
+                seen.add(path)
+                yield path, st.st_size, st.st_mtime_ns
+            continue
+        stack = [str(root.resolve())]
+        while stack:
+            folder = stack.pop()
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError:
+                continue
+            subdirs = []
+            for entry in entries:
+                if _hidden(entry.name):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=True):
+                        subdirs.append(entry.path)
+                    elif entry.is_file(follow_symlinks=True):
+                        if entry.path in seen:
+                            continue
+                        seen.add(entry.path)
+                        est = entry.stat(follow_symlinks=True)
+                        yield entry.path, est.st_size, est.st_mtime_ns
+                except OSError:
+                    continue
+            stack.extend(reversed(subdirs))
+
+
+def _read_and_parse(path: str) -> tuple[str, str, ParseResult]:
+    """Read one file, hash it and parse it (runs in worker processes too)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        result = ParseResult(source=path, format=None)
+        result.warnings.append(ParseWarning(path, 0, f"cannot read: {exc.strerror or exc}"))
+        return path, "", result
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    return path, digest, parsing.parse_bytes(data, path)
+
+
+def _join_authors(authors: Sequence[str]) -> str:
+    return AUTHOR_SEP.join(authors)
+
+
+def _paper_values(p: Paper) -> tuple[object, ...]:
+    return (
+        p.id,
+        p.version,
+        p.title,
+        _join_authors(p.authors),
+        p.abstract,
+        " ".join(p.categories),
+        p.primary_category,
+        p.pdf_url,
+        p.abs_url,
+        p.published,
+        p.updated,
+        p.comment,
+        p.journal_ref,
+        p.doi,
+    )
+
+
+def _merge(old: Sequence[object], new: Sequence[object]) -> tuple[object, ...]:
+    """Combine what two digests say of one paper (values in ``_PAPER_COLUMNS``
+    order): the newer version wins, and a field one lacks is taken from the other."""
+    old_version = int(old[1] or 0)  # type: ignore[call-overload]
+    new_version = int(new[1] or 0)  # type: ignore[call-overload]
+    prefer_new = bool(new_version >= old_version)
+    merged: list[object] = []
+    for i, name in enumerate(_PAPER_COLUMNS):
+        o, n = old[i], new[i]
+        if name == "version":
+            merged.append(max(old_version, new_version) or None)
+        elif n in (None, ""):
+            merged.append(o)
+        elif o in (None, ""):
+            merged.append(n)
+        else:
+            merged.append(n if prefer_new else o)
+    return tuple(merged)
+
+
+class Library:
+    """The parsed index of one set of digest roots.
+
+    Thread-safe: one connection guarded by a lock, so the reader's workers can
+    share it.  ``state_db`` (the user's state database) is attached read-only
+    as ``st`` for ``is:`` queries when it exists.
+    """
+
+    def __init__(
+        self,
+        index_path: Path,
+        roots: Sequence[Path],
+        *,
+        state_db: Path | None = None,
+    ) -> None:
+        self.path = index_path
+        self.roots = [Path(r) for r in roots]
+        self.state_db = state_db
+        self._lock = threading.RLock()
+        self._state_attached = False
+        self._conn = self._open()
+
+    # -- opening -------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # a cache: speed over durability
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA cache_size=-65536")
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = self._connect()
+            ok = self._schema_ok(conn)
+        except sqlite3.DatabaseError:
+            ok = False
+        if not ok:
+            # A corrupt or old index is a cache: throw it away and rebuild.
+            if conn is not None:
+                conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                try:
+                    os.unlink(str(self.path) + suffix)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    raise LibraryError(f"cannot reset index {self.path}: {exc}") from exc
+            try:
+                conn = self._connect()
+            except sqlite3.Error as exc:
+                raise LibraryError(f"cannot open index {self.path}: {exc}") from exc
+        assert conn is not None
+        conn.executescript(_SCHEMA)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        self._attach_state(conn)
+        return conn
+
+    @staticmethod
+    def _schema_ok(conn: sqlite3.Connection) -> bool:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        if not tables:
+            return True  # new
+        if "meta" not in tables:
+            return False
+        row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None or row[0] != str(SCHEMA_VERSION):
+            return False
+        return True
+
+    def _attach_state(self, conn: sqlite3.Connection) -> None:
+        if self.state_db is None or not self.state_db.exists():
+            return
+        uri = self.state_db.resolve().as_uri() + "?mode=ro"
+        try:
+            conn.execute("ATTACH DATABASE ? AS st", (uri,))
+            self._state_attached = True
+        except sqlite3.Error:
+            self._state_attached = False
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scanning ------------------------------------------------------------
+
+    def scan(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        workers: int | None = None,
+        on_batch: Callable[[ScanReport], None] | None = None,
+    ) -> ScanReport:
+        """Bring the index up to date with the files under the roots.
+
+        Changed files are parsed newest path first (digest repositories name
+        their files by date) and committed in batches, so a reader can show
+        the newest digests while older ones are still being indexed:
+        ``on_batch`` is called after each commit.  On a first open the
+        full-text index is built once at the end (:attr:`fts_ready` is False
+        until then; text queries fall back to slower substring matching).
+        """
+        started = time.perf_counter()
+        report = ScanReport()
+        with self._lock:
+            known = {
+                r[0]: (r[1], r[2], r[3], r[4])
+                for r in self._conn.execute(
+                    "SELECT path, size, mtime_ns, parser_version, fid FROM files"
+                )
+            }
+        on_disk: dict[str, tuple[int, int]] = {}
+        changed: list[str] = []
+        for path, size, mtime in walk(self.roots):
+            on_disk[path] = (size, mtime)
+            old = known.get(path)
+            if old and old[0] == size and old[1] == mtime and old[2] == parsing.PARSER_VERSION:
+                report.files_unchanged += 1
+            else:
+                changed.append(path)
+        report.files_seen = len(on_disk)
+        removed = [known[p][3] for p in known if p not in on_disk]
+        if not changed and not removed:
+            report.seconds = time.perf_counter() - started
+            return report
+        changed.sort(reverse=True)
+
+        total = len(changed)
+        if progress:
+            progress(0, total)
+        with self._lock:
+            ids = {r[0]: r[1] for r in self._conn.execute("SELECT arxiv_id, pid FROM papers")}
+            next_pid = max(ids.values(), default=0) + 1
+            defer_fts = not ids and total > 50
+            if defer_fts:
+                self._set_meta("fts_ready", "0")
+            if removed:
+                self._remove_files(removed)
+                report.files_removed = len(removed)
+        batch: list[tuple[str, int, int, str, ParseResult]] = []
+        batch_papers = 0
+        last_commit = time.perf_counter()
+        done = 0
+
+        def flush() -> None:
+            nonlocal batch, batch_papers, last_commit, next_pid
+            with self._lock:
+                added, next_pid = self._store_batch(batch, ids, next_pid, defer_fts)
+            report.papers_added += added
+            batch, batch_papers = [], 0
+            last_commit = time.perf_counter()
+            if progress:
+                progress(done, total)
+            if on_batch:
+                on_batch(report)
+
+        for path, digest, result in self._parse_all(changed, workers):
+            done += 1
+            size, mtime = on_disk[path]
+            report.files_parsed += 1
+            if result.format is None:
+                report.files_skipped += 1
+            report.warnings.extend(result.warnings)
+            batch.append((path, size, mtime, digest, result))
+            batch_papers += len(result.papers)
+            # Small first batches put the newest digests on screen at once.
+            limit = 200 if report.papers_added < 1000 else 20_000
+            if batch_papers >= limit or time.perf_counter() - last_commit > 1.0:
+                flush()
+        if batch:
+            flush()
+        if defer_fts:
+            with self._lock:
+                self._conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
+                self._set_meta("fts_ready", "1")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    @property
+    def fts_ready(self) -> bool:
+        """False while a first index is still building its full-text index."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='fts_ready'").fetchone()
+        return row is None or row[0] == "1"
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @staticmethod
+    def _parse_all(paths: list[str], workers: int | None) -> Iterator[tuple[str, str, ParseResult]]:
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 4) if len(paths) >= 64 else 1
+        if workers <= 1:
+            for path in paths:
+                yield _read_and_parse(path)
+            return
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            yield from pool.map(_read_and_parse, paths, chunksize=4)
+
+    def _remove_files(self, fids: list[int]) -> None:
+        conn = self._conn
+        conn.execute("BEGIN")
+        try:
+            affected: set[int] = set()
+            for fid in fids:
+                affected.update(
+                    r[0] for r in conn.execute("SELECT pid FROM appearances WHERE fid=?", (fid,))
+                )
+                conn.execute("DELETE FROM appearances WHERE fid=?", (fid,))
+                conn.execute("DELETE FROM files WHERE fid=?", (fid,))
+            self._refresh_papers(affected)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _store_batch(
+        self,
+        batch: list[tuple[str, int, int, str, ParseResult]],
+        ids: dict[str, int],
+        next_pid: int,
+        defer_fts: bool,
+    ) -> tuple[int, int]:
+        """Replace everything the index knew of some files, in one transaction.
+
+        ``ids`` maps arXiv ids to pids and is kept up to date; new papers get
+        pids from ``next_pid``.  Returns (papers new to the index, next pid).
+        """
+        conn = self._conn
+        new_rows: list[tuple[object, ...]] = []
+        pending: dict[int, int] = {}  # pid -> index in new_rows
+        appearance_rows: list[tuple[object, ...]] = []
+        affected: set[int] = set()
+        conn.execute("BEGIN")
+        try:
+            for path, size, mtime, digest, result in batch:
+                warnings = "\n".join(f"{w.line}\t{w.message}" for w in result.warnings)
+                meta = (
+                    size,
+                    mtime,
+                    digest,
+                    parsing.PARSER_VERSION,
+                    result.format,
+                    result.date,
+                    result.category,
+                    result.entries,
+                    len(result.papers),
+                    warnings,
+                )
+                row = conn.execute("SELECT fid FROM files WHERE path=?", (path,)).fetchone()
+                if row is not None:
+                    fid = int(row[0])
+                    affected.update(
+                        r[0]
+                        for r in conn.execute("SELECT pid FROM appearances WHERE fid=?", (fid,))
+                    )
+                    conn.execute("DELETE FROM appearances WHERE fid=?", (fid,))
+                    conn.execute(
+                        "UPDATE files SET size=?, mtime_ns=?, hash=?, parser_version=?,"
+                        " format=?, date=?, category=?, entries=?, papers=?, warnings=?"
+                        " WHERE fid=?",
+                        (*meta, fid),
+                    )
+                else:
+                    cur = conn.execute(
+                        "INSERT INTO files (path, size, mtime_ns, hash, parser_version, format,"
+                        " date, category, entries, papers, warnings)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (path, *meta),
+                    )
+                    fid = int(cur.lastrowid or 0)
+                for paper in result.papers:
+                    values = _paper_values(paper)
+                    first = paper.appearances[0] if paper.appearances else None
+                    date = (first.date if first else None) or result.date or ""
+                    pos = first.position if first else 0
+                    pid = ids.get(paper.id)
+                    if pid is None:
+                        pid = next_pid
+                        next_pid += 1
+                        ids[paper.id] = pid
+                        pending[pid] = len(new_rows)
+                        new_rows.append((pid, *values, date, fid, pos))
+                    elif pid in pending:  # seen earlier in this batch
+                        i = pending[pid]
+                        old = new_rows[i]
+                        merged = _merge(old[1 : 1 + len(_PAPER_COLUMNS)], values)
+                        new_rows[i] = (pid, *merged, *old[1 + len(_PAPER_COLUMNS) :])
+                        affected.add(pid)
+                    else:
+                        self._update_paper(pid, values, defer_fts)
+                        affected.add(pid)
+                    for ap in paper.appearances:
+                        appearance_rows.append(
+                            (
+                                fid,
+                                pid,
+                                ap.date or result.date,
+                                ap.category or result.category,
+                                ap.line,
+                                ap.position,
+                            )
+                        )
+            cols = ", ".join(_PAPER_COLUMNS)
+            marks = ", ".join("?" for _ in range(len(_PAPER_COLUMNS) + 4))
+            conn.executemany(
+                f"INSERT INTO papers (pid, {cols}, sort_date, sort_fid, sort_pos) VALUES ({marks})",
+                new_rows,
+            )
+            if not defer_fts:
+                conn.executemany(
+                    "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
+                    " VALUES (?,?,?,?,?)",
+                    [(r[0], r[3], r[4], r[5], r[6]) for r in new_rows],
+                )
+            conn.executemany(
+                "INSERT OR REPLACE INTO appearances (fid, pid, date, category, line, position)"
+                " VALUES (?,?,?,?,?,?)",
+                appearance_rows,
+            )
+            self._refresh_papers(affected)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            # The pids handed out in this batch were never stored.
+            for r in new_rows:
+                ids.pop(str(r[1]), None)
+            raise
+        return len(new_rows), next_pid
+
+    def _update_paper(self, pid: int, values: tuple[object, ...], defer_fts: bool) -> None:
+        """Merge what another digest says of a paper already in the index."""
+        conn = self._conn
+        old = conn.execute(
+            "SELECT " + ", ".join(_PAPER_COLUMNS) + " FROM papers WHERE pid=?", (pid,)
+        ).fetchone()
+        if old is None:
+            return
+        merged = _merge(tuple(old), values)
+        if merged != tuple(old):
+            if not defer_fts:
+                self._fts_delete(pid, tuple(old))
+            sets = ", ".join(f"{c}=?" for c in _PAPER_COLUMNS)
+            conn.execute(f"UPDATE papers SET {sets} WHERE pid=?", (*merged, pid))
+            if not defer_fts:
+                self._fts_insert(pid, merged)
+
+    def _fts_insert(self, pid: int, values: tuple[object, ...]) -> None:
+        self._conn.execute(
+            "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
+            " VALUES (?,?,?,?,?)",
+            (pid, values[2], values[3], values[4], values[5]),
+        )
+
+    def _fts_delete(self, pid: int, values: tuple[object, ...]) -> None:
+        self._conn.execute(
+            "INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract, categories)"
+            " VALUES ('delete',?,?,?,?,?)",
+            (pid, values[2], values[3], values[4], values[5]),
+        )
+
+    def _refresh_papers(self, pids: Iterable[int]) -> None:
+        """Recompute the sort key of papers whose appearances changed;
+        drop papers that no digest lists any more."""
+        conn = self._conn
+        for pid in pids:
+            best = conn.execute(
+                "SELECT COALESCE(date, ''), fid, position FROM appearances WHERE pid=?"
+                " ORDER BY COALESCE(date, '') DESC, fid, position LIMIT 1",
+                (pid,),
+            ).fetchone()
+            if best is None:
+                old = conn.execute(
+                    "SELECT " + ", ".join(_PAPER_COLUMNS) + " FROM papers WHERE pid=?", (pid,)
+                ).fetchone()
+                if old is not None:
+                    self._fts_delete(pid, tuple(old))
+                    conn.execute("DELETE FROM papers WHERE pid=?", (pid,))
+            else:
+                conn.execute(
+                    "UPDATE papers SET sort_date=?, sort_fid=?, sort_pos=? WHERE pid=?",
+                    (best[0], best[1], best[2], pid),
+                )
+
+    # -- reading -------------------------------------------------------------
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def file_reports(self) -> list[FileReport]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT path, format, entries, papers, warnings FROM files ORDER BY path"
+            ).fetchall()
+        reports = []
+        for r in rows:
+            warnings = [
+                f"{r['path']}:{w.split(chr(9), 1)[0]}: {w.split(chr(9), 1)[-1]}"
+                for w in r["warnings"].splitlines()
+            ]
+            reports.append(FileReport(r["path"], r["format"], r["entries"], r["papers"], warnings))
+        return reports
+
+    def search(self, query: Query | str = "", *, limit: int | None = None) -> SearchResult:
+        """Papers matching ``query`` (the filter language), newest digest first."""
+        q = parse_query(query) if isinstance(query, str) else query
+        if q.needs_state and not self._state_attached:
+            # The state database may have been created after we opened.
+            with self._lock:
+                self._attach_state(self._conn)
+        where, params = q.to_sql(state_available=self._state_attached, fts=self.fts_ready)
+        sql = "SELECT p.pid, p.sort_date FROM papers p"
+        if where:
+            sql += " WHERE " + where
+        sql += " ORDER BY p.sort_date DESC, p.sort_fid, p.sort_pos"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        pids: array[int] = array("q")
+        dates: list[str] = []
+        with self._lock:
+            cur = self._conn.execute(sql, params)
+            while batch := cur.fetchmany(4096):
+                for pid, date in batch:
+                    pids.append(pid)
+                    dates.append(date)
+        return SearchResult(pids, dates, q)
+
+    def rows(self, pids: Sequence[int]) -> dict[int, Row]:
+        """List rows for some papers (the visible page of the list)."""
+        out: dict[int, Row] = {}
+        pid_list = list(pids)
+        with self._lock:
+            for start in range(0, len(pid_list), 500):
+                chunk = pid_list[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in self._conn.execute(
+                    "SELECT pid, arxiv_id, title, authors, sort_date, primary_category"
+                    f" FROM papers WHERE pid IN ({marks})",
+                    chunk,
+                ):
+                    authors = r["authors"].split(AUTHOR_SEP) if r["authors"] else []
+                    out[r["pid"]] = Row(
+                        r["pid"],
+                        r["arxiv_id"],
+                        r["title"],
+                        authors[0] if authors else None,
+                        len(authors),
+                        r["sort_date"],
+                        r["primary_category"],
+                    )
+        return out
+
+    def pid_of(self, arxiv_id: str) -> int | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT pid FROM papers WHERE arxiv_id=?", (arxiv_id,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def paper(self, pid: int) -> Paper | None:
+        papers = self.papers([pid])
+        return papers[0] if papers else None
+
+    def papers(self, pids: Sequence[int]) -> list[Paper]:
+        """Full papers with their appearances, in the order of ``pids``."""
+        found: dict[int, Paper] = {}
+        pid_list = list(pids)
+        with self._lock:
+            for start in range(0, len(pid_list), 500):
+                chunk = pid_list[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in self._conn.execute(
+                    "SELECT pid, " + ", ".join(_PAPER_COLUMNS) + " FROM papers"
+                    f" WHERE pid IN ({marks})",
+                    chunk,
+                ):
+                    found[r["pid"]] = Paper(
+                        id=r["arxiv_id"],
+                        version=r["version"],
+                        title=r["title"],
+                        authors=r["authors"].split(AUTHOR_SEP) if r["authors"] else [],
+                        abstract=r["abstract"],
+                        categories=r["categories"].split() if r["categories"] else [],
+                        primary_category=r["primary_category"],
+                        pdf_url=r["pdf_url"],
+                        abs_url=r["abs_url"],
+                        published=r["published"],
+                        updated=r["updated"],
+                        comment=r["comment"],
+                        journal_ref=r["journal_ref"],
+                        doi=r["doi"],
+                    )
+                for a in self._conn.execute(
+                    "SELECT a.pid, a.date, a.category, f.path, a.line, a.position"
+                    " FROM appearances a JOIN files f ON f.fid = a.fid"
+                    f" WHERE a.pid IN ({marks}) ORDER BY a.date DESC, f.path, a.position",
+                    chunk,
+                ):
+                    paper = found.get(a["pid"])
+                    if paper is not None:
+                        paper.appearances.append(
+                            Appearance(
+                                a["date"], a["category"], a["path"], a["line"], a["position"]
+                            )
+                        )
+        return [found[p] for p in pid_list if p in found]
+
+    def digest_dates(self) -> list[str]:
+        """Every digest date in the index, newest first."""
+        with self._lock:
+            return [
+                r[0]
+                for r in self._conn.execute(
+                    "SELECT DISTINCT date FROM files WHERE date IS NOT NULL ORDER BY date DESC"
+                )
+            ]

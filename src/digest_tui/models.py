@@ -1,0 +1,62 @@
+"""Plain data types shared by the core and the reader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Appearance:
+    """One place a paper was listed: a digest file, its date and category."""
+
+    date: str | None  # ISO date of the digest, "2020-05-22"
+    category: str | None  # the digest's category, "cs.CV"
+    source: str  # path of the digest file
+    line: int  # 1-based line of the entry's heading
+    position: int  # 0-based order of the entry in its digest
+
+
+@dataclass(slots=True)
+class Paper:
+    """A paper as parsed from one digest entry (or merged from several)."""
+
+    id: str  # versionless arXiv id: "2005.10825" or "quant-ph/9802028"
+    title: str
+    version: int | None = None
+    authors: list[str] = field(default_factory=list)
+    abstract: str = ""
+    categories: list[str] = field(default_factory=list)
+    primary_category: str | None = None
+    pdf_url: str | None = None
+    abs_url: str | None = None
+    published: str | None = None  # ISO 8601 timestamp
+    updated: str | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    appearances: list[Appearance] = field(default_factory=list)
+
+
+@dataclass(slots=True, frozen=True)
+class ParseWarning:
+    """A problem found while parsing; never fatal to other entries or files."""
+
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """What one digest file gave."""
+
+    source: str
+    format: str | None  # parser name, or None when the file is not a digest
+    date: str | None = None
+    category: str | None = None
+    papers: list[Paper] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
+    entries: int = 0  # entry headings seen (>= len(papers))

@@ -1,0 +1,518 @@
+"""Helpers shared by the digest parsers: ids, text clean-up, paper collection.
+
+Everything here works on untrusted text.  Regexes are precompiled, use bounded
+repeats where a pathological input could otherwise make them quadratic, and
+every text that leaves this module has been through
+:func:`digest_tui.text.strip_controls`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+
+from digest_tui.models import Appearance, Paper, ParseWarning
+from digest_tui.text import strip_controls
+
+# --------------------------------------------------------------------------
+# Lines
+# --------------------------------------------------------------------------
+
+
+def split_lines(text: str) -> tuple[list[str], bool]:
+    """Split on ``\\n``, ``\\r\\n`` or a lone ``\\r``; a leading BOM is dropped.
+
+    Line ``i`` of the list is line ``i + 1`` of the file.  The flag tells
+    whether the whole text is plain (see :func:`is_plain`).
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n"), is_plain(text)
+
+
+def is_entry_heading(line: str) -> bool:
+    """``### Title`` (exactly three hashes) starts an entry in both formats."""
+    return line.startswith("###") and (len(line) == 3 or line[3] != "#")
+
+
+# --------------------------------------------------------------------------
+# arXiv identifiers
+# --------------------------------------------------------------------------
+
+_NEW_ID = r"(?P<new>(?P<yymm>\d{4})\.\d{4,5})(?!\d)"
+_OLD_ID = (
+    r"(?P<old>(?P<archive>[a-z][a-z-]{0,20})(?:\.[a-z-]{1,10})?"
+    r"/(?P<oldnum>\d{7}))(?!\d)"
+)
+_VERSION = r"(?:v(?P<version>\d{1,6}))?(?!\d)"
+_ID_BODY = rf"(?:{_NEW_ID}|{_OLD_ID}){_VERSION}"
+
+_BARE_ID_RE = re.compile(rf"(?:arxiv:\s*)?{_ID_BODY}(?:\.pdf)?", re.IGNORECASE | re.ASCII)
+_URL_ID_RE = re.compile(
+    rf"arxiv\.org/+(?:abs|pdf|format|html|ps)/+{_ID_BODY}", re.IGNORECASE | re.ASCII
+)
+
+
+def _id_from_match(m: re.Match[str]) -> tuple[str, int | None] | None:
+    version_text = m.group("version")
+    version = int(version_text) if version_text else None
+    new = m.group("new")
+    if new is not None:
+        yymm = int(m.group("yymm"))
+        if not 1 <= yymm % 100 <= 12:
+            return None
+        # Four digits after the dot until 2014, five from 1501 on.
+        if (len(new) == 10) != (yymm >= 1501):
+            return None
+        return new, version
+    num = m.group("oldnum")
+    if not 1 <= int(num[2:4]) <= 12:
+        return None
+    # The subject class (".GT" in "math.GT/0309136") is not part of the
+    # canonical identifier: arXiv lists that paper as "math/0309136".
+    return f"{m.group('archive').lower()}/{num}", version
+
+
+def normalize_id(s: str) -> tuple[str, int | None] | None:
+    """The versionless arXiv id and the version (or None) in an id or URL.
+
+    Accepts ``2005.10825``, ``2005.10825v2``, ``arXiv:0704.0001``,
+    ``quant-ph/9802028v1``, ``math.GT/0309136`` (-> ``math/0309136``) and
+    arXiv URLs such as ``http://arxiv.org/abs/2011.10904v2`` or
+    ``https://arxiv.org/pdf/2005.10825.pdf``.  Anything else gives None.
+    """
+    if not isinstance(s, str):
+        return None
+    s = s.strip()
+    if not s or len(s) > 2000:
+        return None
+    m = _BARE_ID_RE.fullmatch(s)
+    if m is None:
+        m = _URL_ID_RE.search(s)
+    return _id_from_match(m) if m is not None else None
+
+
+def find_arxiv_id(text: str) -> tuple[str, int | None] | None:
+    """The id of the first arXiv URL anywhere in ``text`` (recovery helper)."""
+    for m in _URL_ID_RE.finditer(text):
+        found = _id_from_match(m)
+        if found is not None:
+            return found
+    return None
+
+
+def abs_url_for(paper_id: str, version: int | None) -> str:
+    return f"https://arxiv.org/abs/{paper_id}" + (f"v{version}" if version else "")
+
+
+def pdf_url_for(paper_id: str, version: int | None) -> str:
+    return f"https://arxiv.org/pdf/{paper_id}" + (f"v{version}" if version else "")
+
+
+# Same rule as digest_tui.text.is_web_url (absolute http(s), a host, no
+# controls or spaces), also refusing bidi overrides; a regex is much faster.
+_WEB_URL_RE = re.compile(
+    r"https?://[^\s\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069/?#]"
+    r"[^\s\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069]{0,4000}",
+    re.IGNORECASE,
+)
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` when it is a safe absolute http(s) URL, else None."""
+    if url is None:
+        return None
+    url = url.strip()
+    return url if _WEB_URL_RE.fullmatch(url) is not None else None
+
+
+# --------------------------------------------------------------------------
+# Field values
+# --------------------------------------------------------------------------
+
+
+def absent(value: str | None) -> str | None:
+    """None for a missing value: empty, blank, or the literal string ``None``."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or value == "None":
+        return None
+    return value
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+_ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_TEXT_DATE_RE = re.compile(
+    r"(?:[A-Za-z]{1,12}\.?,?\s{1,5})?(\d{1,2})\s{1,5}([A-Za-z]{3})[A-Za-z]{0,6}\.?,?\s{1,5}(\d{4})",
+    re.ASCII,
+)
+_TIMESTAMP_RE = re.compile(
+    r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
+    r"\s?(Z|[+-]\d{2}:?\d{2})?)?",
+    re.ASCII,
+)
+
+
+_UTC_STAMP_RE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00", re.ASCII)
+_DATES_SEEN: dict[str, bool] = {}  # ISO date -> valid, for the fast path
+
+
+def _valid_date(y: int, m: int, d: int) -> str | None:
+    try:
+        date = datetime.date(y, m, d).isoformat()
+    except ValueError:
+        return None
+    if len(_DATES_SEEN) < 100000:
+        _DATES_SEEN[date] = True
+    return date
+
+
+def iso_date(value: str) -> str | None:
+    """``2020-11-22`` or ``Fri, 22 May 2020`` as an ISO date, else None."""
+    value = value.strip()
+    m = _ISO_DATE_RE.fullmatch(value)
+    if m:
+        return _valid_date(int(m[1]), int(m[2]), int(m[3]))
+    m = _TEXT_DATE_RE.fullmatch(value)
+    if m:
+        month = _MONTHS.get(m[2].lower())
+        if month is not None:
+            return _valid_date(int(m[3]), month, int(m[1]))
+    return None
+
+
+def iso_timestamp(value: str | None) -> str | None:
+    """``2020-11-22 01:11:19+00:00`` -> ``2020-11-22T01:11:19+00:00``.
+
+    A value that is not a recognisable timestamp is kept as one line of safe
+    text rather than dropped.
+    """
+    value = absent(value)
+    if value is None:
+        return None
+    if len(value) == 25 and value[10] == " " and value[19:] == "+00:00":
+        if _UTC_STAMP_RE.fullmatch(value) and _DATES_SEEN.get(value[:10]):
+            return f"{value[:10]}T{value[11:]}"
+    m = _TIMESTAMP_RE.fullmatch(value)
+    if m is None:
+        return clean_inline(value) or None
+    date = _valid_date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+    if date is None:
+        return clean_inline(value) or None
+    if m[2] is None:
+        return date
+    return f"{date}T{m[2]}{m[3] or ''}"
+
+
+_CATEGORY_RE = re.compile(r"[a-z][a-z-]{0,20}(?:\.[A-Za-z][A-Za-z-]{0,20})?")
+_HEADER_CATEGORY_RE = re.compile(r"[\w.-]{1,40}", re.ASCII)
+
+
+def is_category(value: str) -> bool:
+    return _CATEGORY_RE.fullmatch(value) is not None
+
+
+def header_category(value: str) -> str | None:
+    value = value.strip()
+    return value if _HEADER_CATEGORY_RE.fullmatch(value) else None
+
+
+_CATEGORIES_CACHE: dict[str, tuple[tuple[str, ...], str | None]] = {}
+
+
+def parse_categories(value: str | None) -> tuple[list[str], str | None]:
+    """``**cs.CV**, cs.LG, 68T45, I.2.10`` -> (["cs.CV", "cs.LG"], "cs.CV").
+
+    Only arXiv taxonomy names are kept; MSC / ACM classification codes that
+    some entries list alongside them are dropped.  The primary category is
+    the bold one, else the first.
+    """
+    value = absent(value)
+    if value is None:
+        return [], None
+    cached = _CATEGORIES_CACHE.get(value)
+    if cached is None:
+        cached = _parse_categories(value)
+        if len(_CATEGORIES_CACHE) > 10000:
+            _CATEGORIES_CACHE.clear()
+        _CATEGORIES_CACHE[value] = cached
+    return list(cached[0]), cached[1]
+
+
+def _parse_categories(value: str) -> tuple[tuple[str, ...], str | None]:
+    cats: list[str] = []
+    primary: str | None = None
+    for raw in re.split(r"[,;]", strip_controls(value)):
+        item = raw.strip()
+        bold = item.startswith("**") and item.endswith("**") and len(item) > 4
+        item = item.strip("* \t")
+        if not is_category(item):
+            continue
+        if item not in cats:
+            cats.append(item)
+        if bold and primary is None:
+            primary = item
+    if primary is None and cats:
+        primary = cats[0]
+    return tuple(cats), primary
+
+
+def split_authors(value: str | None, plain: bool = False) -> list[str]:
+    value = absent(value)
+    if value is None:
+        return []
+    authors: list[str] = []
+    for raw in clean_inline(value, plain).split(","):
+        name = raw.strip()
+        if name and name != "None":
+            authors.append(name)
+    return authors
+
+
+# --------------------------------------------------------------------------
+# Text: HTML, LaTeX, whitespace
+# --------------------------------------------------------------------------
+
+# <a href="URL">text</a>; bounded repeats keep this linear on hostile input.
+_A_RE = re.compile(
+    r"""<a\s[^<>]{0,2000}?\bhref\s*=\s*(?:"([^"<>]{0,2000})"|'([^'<>]{0,2000})'|([^\s"'<>]{1,2000}))"""
+    r"""[^<>]{0,2000}>([^<]{0,1000})</a\s*>""",
+    re.IGNORECASE,
+)
+_BR_RE = re.compile(r"<br\s{0,10}/?\s{0,10}>", re.IGNORECASE)
+# Only real (and common) HTML tags are dropped: abstracts also hold text such
+# as "<human; verb; object>", "<https://...>" or NLP tokens like "<s>".
+_TAG_RE = re.compile(
+    r"</?(?:a|b|i|u|p|em|strong|sub|sup|span|div|tt|code|pre|ul|ol|li|hr|font|img|"
+    r"strike|small|big|center|blockquote|h[1-6])(?:\s[^<>]{0,2000})?/?>",
+    re.IGNORECASE,
+)
+
+_BRACED = r"((?:[^{}]|\{[^{}]{0,500}\}){0,3000})"
+_TEX_CMD_RE = re.compile(
+    r"\\(?:emph|textbf|textit|texttt|textsl|textrm|textsc|textsf|textup|textnormal|"
+    r"mbox|url|underline)\s{0,5}\{" + _BRACED + r"\}"
+)
+_TEX_DECL_RE = re.compile(
+    r"\{\\(?:em|it|bf|sl|sc|tt|rm|sf|bfseries|itshape|ttfamily|mdseries)(?![A-Za-z])\s{0,5}"
+    + _BRACED
+    + r"\}"
+)
+_TEX_LINK_RE = re.compile(
+    r"\\(href|hyperlink)\s{0,5}\{([^{}]{0,2000})\}\s{0,5}\{" + _BRACED + r"\}"
+)
+_TEX_ESCAPES_RE = re.compile(r"\\([%&#])")
+# Inline math: no whitespace just inside the dollars (so "$5 and $10" stays).
+_MATH_RE = re.compile(r"\$([^$\s](?:[^$]{0,118}[^$\s])?)\$")
+_MATH_CMD_RE = re.compile(r"\\([A-Za-z]+)(?![A-Za-z])\s?")
+_MATH_SYMBOLS = {
+    "colon": ":",
+    "times": "×",
+    "cdot": "·",
+    "pm": "±",
+    "mp": "∓",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "neq": "≠",
+    "ne": "≠",
+    "approx": "≈",
+    "sim": "~",
+    "simeq": "≃",
+    "infty": "∞",
+    "to": "→",
+    "rightarrow": "→",
+    "leftarrow": "←",
+    "Rightarrow": "⇒",
+    "deg": "°",
+    "circ": "°",
+    "ell": "ℓ",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "varepsilon": "ε",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "pi": "π",
+    "rho": "ρ",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "omega": "ω",
+    "Delta": "Δ",
+    "Omega": "Ω",
+}
+_MATH_UNSAFE = frozenset("\\^_{}")
+_PARAGRAPH_RE = re.compile(r"\n[^\S\n]*\n\s*")
+
+
+def _tex_link(m: re.Match[str]) -> str:
+    """``\\href{url}{text}`` -> "text (url)"; ``\\hyperlink{target}{text}`` -> text."""
+    target, text = m.group(2).strip(), m.group(3).strip()
+    if m.group(1) == "hyperlink" or not target or target == text:
+        return text
+    return f"{text} ({target})" if text else target
+
+
+def _link_text(m: re.Match[str]) -> str:
+    url = html.unescape(m.group(1) or m.group(2) or m.group(3) or "").strip()
+    text = m.group(4).strip()
+    plain = html.unescape(text).strip()
+    lowered = plain.lower()
+    if not url or plain == url:
+        return text
+    if not plain or (lowered.startswith("this") and lowered.endswith("url")):
+        return f" {url} "
+    return f"{text} ({url})"
+
+
+def _math_symbol(m: re.Match[str]) -> str:
+    return _MATH_SYMBOLS.get(m.group(1), m.group(0))
+
+
+def _simple_math(m: re.Match[str]) -> str:
+    body = m.group(1)
+    if "\\" in body:
+        body = _MATH_CMD_RE.sub(_math_symbol, body)
+    if _MATH_UNSAFE.isdisjoint(body):
+        return body
+    return m.group(0)
+
+
+def is_plain(text: str) -> bool:
+    """True when ``text`` holds no controls and no whitespace but spaces and newlines.
+
+    Such text needs no :func:`strip_controls`; a parser checks a whole file
+    once and passes the answer on, which saves a scan of every field.
+    """
+    return (text.replace("\n", " ") if "\n" in text else text).isprintable()
+
+
+def _clean_markup(text: str, breaks: str, plain: bool) -> tuple[str, bool]:
+    """Decode HTML, make simple LaTeX readable, remove controls.
+
+    ``breaks`` is what a ``<br>`` becomes.  Whitespace is not collapsed here.
+    Returns the text and whether it is still plain (see :func:`is_plain`).
+    """
+    if "<" in text:
+        if "<a" in text or "<A" in text:
+            text = _A_RE.sub(_link_text, text)
+        text = _BR_RE.sub(breaks, text)
+        text = _TAG_RE.sub("", text)
+    if "&" in text:
+        decoded = html.unescape(text)
+        if decoded != text:
+            text = decoded
+            plain = False  # "&#27;" is an escape character
+    if not plain:
+        plain = is_plain(text)
+        if not plain:
+            text = strip_controls(text)
+    if "\\" in text:
+        if "{" in text:
+            if "\\h" in text:
+                text = _TEX_LINK_RE.sub(_tex_link, text)
+            for _ in range(3):
+                new = _TEX_DECL_RE.sub(r"\1", _TEX_CMD_RE.sub(r"\1", text))
+                if new == text:
+                    break
+                text = new
+        text = _TEX_ESCAPES_RE.sub(r"\1", text)
+    if "$" in text:
+        text = _MATH_RE.sub(_simple_math, text)
+    return text, plain
+
+
+def collapse(text: str, plain: bool = False) -> str:
+    """Runs of whitespace (including newlines) to one space, stripped.
+
+    The same as :func:`digest_tui.text.one_line` on text without controls;
+    ``plain`` (see :func:`is_plain`) allows a fast path.
+    """
+    text = text.strip()
+    if plain and "  " not in text and "\n" not in text:
+        return text
+    return " ".join(text.split())
+
+
+def clean_inline(text: str, plain: bool = False) -> str:
+    """One line of safe, readable text (titles, authors, comments, ...)."""
+    if not text:
+        return ""
+    text, plain = _clean_markup(text, " ", plain)
+    return collapse(text, plain)
+
+
+def clean_abstract(text: str, plain: bool = False) -> str:
+    """Safe, readable abstract text; paragraphs separated by a blank line."""
+    if not text:
+        return ""
+    text, plain = _clean_markup(text, "\n\n", plain)
+    if "\n" not in text:
+        return collapse(text, plain)
+    paragraphs = (collapse(p, plain) for p in _PARAGRAPH_RE.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+# --------------------------------------------------------------------------
+# Collecting papers
+# --------------------------------------------------------------------------
+
+_FILLABLE = (
+    "abstract",
+    "primary_category",
+    "pdf_url",
+    "abs_url",
+    "published",
+    "updated",
+    "comment",
+    "journal_ref",
+    "doi",
+)
+
+
+class Collector:
+    """Papers of one file; an id seen again adds an appearance to the first."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.papers: list[Paper] = []
+        self.warnings: list[ParseWarning] = []
+        self._by_id: dict[str, Paper] = {}
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(ParseWarning(self.source, line, message))
+
+    def add(self, paper: Paper, appearance: Appearance) -> None:
+        old = self._by_id.get(paper.id)
+        if old is None:
+            paper.appearances.append(appearance)
+            self._by_id[paper.id] = paper
+            self.papers.append(paper)
+            return
+        old.appearances.append(appearance)
+        if paper.version is not None and (old.version is None or paper.version > old.version):
+            old.version = paper.version
+        if not old.title:
+            old.title = paper.title
+        if not old.authors:
+            old.authors = paper.authors
+        if not old.categories:
+            old.categories = paper.categories
+        for name in _FILLABLE:
+            if not getattr(old, name) and getattr(paper, name):
+                setattr(old, name, getattr(paper, name))

@@ -1,0 +1,69 @@
+"""Making untrusted digest text safe for a terminal.
+
+Digest files come from other people's repositories.  Before any of their
+text reaches the screen or CLI output, escape sequences (CSI, OSC, DCS, ...)
+and control characters are removed.  Markup is never interpreted: the reader
+builds ``rich.text.Text`` objects from plain strings, never markup strings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC / DCS / SOS / PM / APC
+# (ESC ] ... BEL or ST), and two-character escapes.  The 8-bit C1 forms
+# (\x9b CSI, \x9d OSC, ...) are handled the same way.
+_ESCAPE_RE = re.compile(
+    r"""
+    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?                 # CSI ... final byte
+  | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])           # OSC, DCS, SOS, PM, APC
+      .*?(?:\x07|\x1b\\|\x9c|$)                        #   ... up to BEL or ST
+  | \x1b[ -/]*[0-~]?                                   # other ESC sequences
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# C0 controls except tab and newline, DEL, C1 controls, and the Unicode
+# bidi overrides that can make text display differently from what it is.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """Remove escape sequences and control characters, keeping ``\\n`` and ``\\t``.
+
+    A lone ``\\r`` (which could overwrite what was printed before it on the line)
+    becomes a newline; ``\\r\\n`` becomes ``\\n``.
+    """
+    if not text:
+        return text
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x1b" in text or any(c in text for c in "\x90\x98\x9b\x9c\x9d\x9e\x9f"):
+        text = _ESCAPE_RE.sub("", text)
+    return _CONTROL_RE.sub("", text)
+
+
+_SPACES_RE = re.compile(r"\s+")
+
+
+def one_line(text: str) -> str:
+    """Safe text on a single line with runs of whitespace collapsed."""
+    return _SPACES_RE.sub(" ", strip_controls(text)).strip()
+
+
+def is_web_url(url: str | None) -> bool:
+    """True only for absolute http(s) URLs with a host and no controls or spaces."""
+    if not url:
+        return False
+    lowered = url.lower()
+    if not (lowered.startswith("https://") or lowered.startswith("http://")):
+        return False
+    rest = url.split("://", 1)[1]
+    if not rest or rest[0] in "/?#":
+        return False
+    return not any(
+        ord(c) < 0x21
+        or 0x7F <= ord(c) <= 0x9F
+        or unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp")
+        for c in url
+    )

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digest_tui.cli import main
+
+from .conftest import SEEDS
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed command in a new process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "digest_tui", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def headings() -> dict[str, str]:
+    """id -> title, read straight from the seed files' headings."""
+    titles: dict[str, str] = {}
+    for path in sorted(SEEDS.glob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            m = re.match(
+                r"### \d+\.(.*?)\s+\[ :arrow_down: \]\(https://arxiv.org/pdf/(.*?)\.pdf\)", line
+            )
+            if m:
+                titles[m.group(2)] = m.group(1).strip()
+            elif line.startswith("### "):
+                m2 = re.search(r"arxiv.org/abs/([\d.]+?)v\d+", lines[i + 1])
+                assert m2
+                titles[m2.group(1)] = line[4:].strip()
+    return titles
+
+
+def test_list_ids_over_the_seeds(seeds_dir: Path, tmp_path: Path) -> None:
+    proc = run("list", str(seeds_dir), "--format", "ids", "--cache-dir", str(tmp_path / "c"))
+    assert proc.returncode == 0, proc.stderr
+    ids = proc.stdout.split()
+    assert len(ids) == 301
+    assert len(set(ids)) == 301
+    assert ids.count("2012.07599") == 1
+    assert set(ids) == set(headings())
+
+
+def test_jsonl_titles_equal_headings_and_appearances_merge(seeds_dir: Path, tmp_path: Path) -> None:
+    proc = run("list", str(seeds_dir), "--format", "jsonl", "--cache-dir", str(tmp_path / "c"))
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(records) == 301
+    expected = headings()
+    for rec in records:
+        # The headings as written, with the documented normalisation of LaTeX colons.
+        heading = html.unescape(expected[rec["id"]]).replace("$\\colon$", ":")
+        assert rec["title"] == " ".join(heading.split()), rec["id"]
+        for key in (
+            "id",
+            "version",
+            "title",
+            "authors",
+            "abstract",
+            "categories",
+            "primary_category",
+            "pdf_url",
+            "abs_url",
+            "published",
+            "digests",
+            "read",
+            "starred",
+        ):
+            assert key in rec
+    twice = next(r for r in records if r["id"] == "2012.07599")
+    assert (
+        sorted(d["date"] for d in twice["digests"]) == ["2020-12-15", "2020-12-15"]
+        or len(twice["digests"]) == 2
+    )
+    assert {Path(d["source"]).name for d in twice["digests"]} == {
+        "001_114cc5ff95577f38.txt",
+        "004_ce29fc885a87ee68.txt",
+    }
+
+
+def test_star_survives_a_new_process_and_a_deleted_cache(seeds_dir: Path, tmp_path: Path) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    assert run("mark", "--star", "2005.10825v1", env=env).returncode == 0
+    proc = run("list", str(seeds_dir), "--query", "is:starred", "--format", "ids", env=env)
+    assert proc.stdout.split() == ["2005.10825"]
+    shutil.rmtree(tmp_path / "cache")
+    proc = run("list", str(seeds_dir), "--query", "is:starred", "--format", "ids", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["2005.10825"]
+    assert (tmp_path / "cache").is_dir()  # rebuilt
+
+
+def test_mark_read_and_unstar(seeds_dir: Path, tmp_path: Path, capsys) -> None:
+    data = ["--data-dir", str(tmp_path / "d"), "--cache-dir", str(tmp_path / "c")]
+    assert main(["mark", "--read", "2005.10825", "2005.10821", *data]) == 0
+    assert "marked 2 papers read" in capsys.readouterr().out
+    assert main(["list", str(seeds_dir), "-q", "is:read", "-f", "ids", *data]) == 0
+    assert sorted(capsys.readouterr().out.split()) == ["2005.10821", "2005.10825"]
+    assert main(["mark", "--unread", "2005.10821", *data]) == 0
+    capsys.readouterr()
+    assert main(["list", str(seeds_dir), "-q", "is:read", "-f", "ids", *data]) == 0
+    assert capsys.readouterr().out.split() == ["2005.10825"]
+
+
+def test_check_reports_format_count_and_warnings(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "d"
+    shutil.copytree(SEEDS, folder)
+    assert main(["check", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "004_ce29fc885a87ee68.txt: arxiv_fields, 2020-11-22, 28 papers" in out
+    assert "000_3ae2b7cffb64a415.txt: arxiv_daily, 2020-05-22, 42 papers" in out
+    (folder / "notes.txt").write_text("shopping list\n")
+    assert main(["check", str(folder)]) == 1
+    assert "notes.txt: not a digest" in capsys.readouterr().out
+
+
+def test_check_warns_with_file_and_line(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.md"
+    text = (SEEDS / "004_ce29fc885a87ee68.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    # Remove every arXiv link of the second entry, so its id cannot be recovered.
+    heads = [i for i, line in enumerate(lines) if line.startswith("### ")]
+    second, third = heads[1], heads[2]
+    lines[second:third] = [x for x in lines[second:third] if "arxiv.org" not in x]
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["check", str(bad)]) == 0
+    out = capsys.readouterr().out
+    assert "27 papers" in out
+    assert re.search(rf"{re.escape(str(bad))}:{second + 1}: ", out), out
+
+
+@pytest.mark.parametrize("command", ["", "list", "check", "mark", "paths"])
+def test_help_on_every_command(command: str) -> None:
+    proc = run(*([command] if command else []), "--help")
+    assert proc.returncode == 0
+    assert "usage: digest-tui" in proc.stdout
+
+
+def test_user_mistakes_are_one_line_without_traceback(tmp_path: Path) -> None:
+    for args in (
+        ["list", str(tmp_path / "missing")],
+        ["list", str(SEEDS), "--query", "is:banana"],
+        ["mark", "--star", "not-an-id"],
+        ["list", "--config", str(tmp_path / "nope.toml")],
+    ):
+        proc = run(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert proc.stderr.startswith("digest-tui: ")
+
+
+def test_paths_honours_xdg(tmp_path: Path) -> None:
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "dat"),
+        "XDG_CACHE_HOME": str(tmp_path / "cac"),
+    }
+    proc = run("paths", env=env)
+    assert proc.returncode == 0
+    assert str(tmp_path / "cfg" / "digest-tui" / "config.toml") in proc.stdout
+    assert str(tmp_path / "dat" / "digest-tui" / "state.sqlite3") in proc.stdout
+    assert str(tmp_path / "cac" / "digest-tui") in proc.stdout
+    proc = run("paths", "--data-dir", str(tmp_path / "elsewhere"), env=env)
+    assert str(tmp_path / "elsewhere" / "state.sqlite3") in proc.stdout
+
+
+def test_config_paths_used_when_no_path_given(seeds_dir: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "cfg" / "digest-tui"
+    cfg.mkdir(parents=True)
+    (cfg / "config.toml").write_text(f'paths = ["{seeds_dir / "004_ce29fc885a87ee68.txt"}"]\n')
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    proc = run("list", "--format", "ids", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.split()) == 28
+
+
+def test_no_path_and_no_config_lists_the_builtin_sample() -> None:
+    proc = run("list", "--format", "ids")
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.split()) == 301

@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from digest_tui import parsing
+from digest_tui.library import Library, index_path_for
+from digest_tui.state import StateStore
+
+from .conftest import CORPUS, SEEDS
+
+
+def open_lib(root: Path, tmp_path: Path, **kw) -> Library:
+    return Library(index_path_for(tmp_path / "cache", [root]), [root], **kw)
+
+
+@pytest.fixture
+def parse_counter(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every file the library parses (in this process)."""
+    seen: list[str] = []
+    real = parsing.parse_bytes
+
+    def counting(data: bytes, source: str):
+        seen.append(source)
+        return real(data, source)
+
+    monkeypatch.setattr(parsing, "parse_bytes", counting)
+    return seen
+
+
+def test_seeds_give_301_papers_with_merged_appearances(seeds_dir: Path, tmp_path: Path) -> None:
+    with open_lib(seeds_dir, tmp_path) as lib:
+        report = lib.scan(workers=1)
+        assert report.files_parsed == 5
+        assert lib.count() == 301
+        pid = lib.pid_of("2012.07599")
+        assert pid is not None
+        paper = lib.paper(pid)
+        assert paper is not None
+        assert len(paper.appearances) == 2
+        assert {Path(a.source).name for a in paper.appearances} == {
+            "001_114cc5ff95577f38.txt",
+            "004_ce29fc885a87ee68.txt",
+        }
+        # The richer format gives the authors even though the other one has none.
+        assert paper.authors
+
+
+def test_default_order_is_newest_digest_first_then_digest_order(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+        result = lib.search("")
+        assert len(result) == 301
+        assert result.dates == sorted(result.dates, reverse=True)
+        first = lib.rows(result.pids[:2])
+        # The newest seed is 2020-12-15; its first entry heads the list.
+        assert first[result.pids[0]].date == "2020-12-15"
+        assert first[result.pids[0]].title == "Real-Time High-Resolution Background Matting"
+
+
+def test_reopening_unchanged_folder_parses_nothing(
+    seeds_dir: Path, tmp_path: Path, parse_counter: list[str]
+) -> None:
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+    assert len(parse_counter) == 5
+    parse_counter.clear()
+    with open_lib(seeds_dir, tmp_path) as lib:
+        report = lib.scan(workers=1)
+        assert report.files_parsed == 0
+        assert report.files_unchanged == 5
+        assert lib.count() == 301
+    assert parse_counter == []
+
+
+def test_touched_file_alone_is_parsed_again(
+    seeds_dir: Path, tmp_path: Path, parse_counter: list[str]
+) -> None:
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+    parse_counter.clear()
+    touched = seeds_dir / "002_906e1fea553eeaa8.txt"
+    st = touched.stat()
+    os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    with open_lib(seeds_dir, tmp_path) as lib:
+        report = lib.scan(workers=1)
+        assert report.files_parsed == 1
+        assert lib.count() == 301
+    assert parse_counter == [str(touched.resolve())]
+
+
+def test_dropped_file_loses_its_appearances(seeds_dir: Path, tmp_path: Path) -> None:
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+    (seeds_dir / "004_ce29fc885a87ee68.txt").unlink()
+    with open_lib(seeds_dir, tmp_path) as lib:
+        report = lib.scan(workers=1)
+        assert report.files_removed == 1
+        # 28 papers were in that file; 2012.07599 is still in another one.
+        assert lib.count() == 301 - 27
+        pid = lib.pid_of("2012.07599")
+        assert pid is not None
+        paper = lib.paper(pid)
+        assert paper is not None and len(paper.appearances) == 1
+        assert lib.search("2011.10904").pids.tolist() == []
+
+
+def test_new_parser_version_reparses_everything(
+    seeds_dir: Path, tmp_path: Path, parse_counter: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+    parse_counter.clear()
+    monkeypatch.setattr(parsing, "PARSER_VERSION", parsing.PARSER_VERSION + 1)
+    with open_lib(seeds_dir, tmp_path) as lib:
+        assert lib.scan(workers=1).files_parsed == 5
+    assert len(parse_counter) == 5
+
+
+def test_corrupt_index_is_rebuilt(seeds_dir: Path, tmp_path: Path) -> None:
+    index = index_path_for(tmp_path / "cache", [seeds_dir])
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+    index.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(str(index) + suffix).unlink(missing_ok=True)
+    with open_lib(seeds_dir, tmp_path) as lib:
+        assert lib.count() == 0
+        lib.scan(workers=1)
+        assert lib.count() == 301
+
+
+def test_parallel_scan_matches_serial(seeds_dir: Path, tmp_path: Path) -> None:
+    with open_lib(seeds_dir, tmp_path / "a") as lib:
+        lib.scan(workers=2)
+        parallel = lib.search("").pids.tolist()
+        titles = [r.title for r in lib.rows(parallel).values()]
+    with open_lib(seeds_dir, tmp_path / "b") as lib:
+        lib.scan(workers=1)
+        serial = lib.search("").pids.tolist()
+        assert sorted(titles) == sorted(r.title for r in lib.rows(serial).values())
+    assert len(parallel) == len(serial) == 301
+
+
+def test_non_digests_are_skipped_and_counted(seeds_dir: Path, tmp_path: Path) -> None:
+    (seeds_dir / "README.md").write_text("# My digests\n\nNothing to see.\n")
+    (seeds_dir / "logo.png").write_bytes(bytes(range(256)) * 10)
+    (seeds_dir / ".git").mkdir()
+    (seeds_dir / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    with open_lib(seeds_dir, tmp_path) as lib:
+        report = lib.scan(workers=1)
+        assert report.files_seen == 7
+        assert report.files_skipped == 2
+        assert lib.count() == 301
+
+
+def test_queries_over_the_seeds(seeds_dir: Path, tmp_path: Path) -> None:
+    state = StateStore(tmp_path / "data")
+    state.set_starred("2005.10825")
+    state.set_read("2012.07810")
+    with open_lib(seeds_dir, tmp_path, state_db=state.path) as lib:
+        lib.scan(workers=1)
+
+        def ids(q: str) -> list[str]:
+            res = lib.search(q)
+            rows = lib.rows(res.pids)
+            return [rows[p].id for p in res.pids]
+
+        assert ids("is:starred") == ["2005.10825"]
+        assert "2012.07810" in ids("is:read")
+        assert "2012.07810" not in ids("is:unread")
+        assert len(ids("is:unread")) == 300
+        assert "2005.10825" in ids("colorization")
+        assert "2005.10825" in ids("coloriz")  # the last word is a prefix
+        assert "2005.10825" not in ids("coloriz ")  # ... but not once it is finished
+        assert ids("title:colorization instance") == ["2005.10825"]
+        assert len(ids("date:2020-11-22")) == 28
+        assert "2011.10904" in ids("date:2020-11-22")
+        assert len(ids("date:2020-11")) == 28
+        assert len(ids("date:>=2020-11-01")) == 28 + 115 - 1
+        assert ids("id:2005.10825v3") == ["2005.10825"]
+        assert ids("2005.10825") == ["2005.10825"]
+        assert ids("author:ouyang") == ["2011.10904"]
+        assert len(ids("cat:cs.CV")) == 28
+        both = set(ids("segmentation "))
+        without = set(ids("segmentation -semantic "))
+        assert without and both - without == set(ids("segmentation semantic "))
+        assert ids('"background matting"')[0] == "2012.07810"
+        assert ids("zzzzunmatched") == []
+    state.close()
+
+
+@pytest.mark.skipif(not (CORPUS / "arxiv-py-markdown").is_dir(), reason="real corpus not present")
+def test_real_corpus_indexes_without_warnings(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    shutil.copytree(CORPUS / "arxiv-py-markdown", root)
+    with open_lib(root, tmp_path) as lib:
+        report = lib.scan()
+        assert report.warnings == []
+        assert lib.count() == 2924
+
+
+def test_seeds_fixture_matches_shipped_sample() -> None:
+    from digest_tui.config import sample_dir
+
+    shipped = sorted(p.name for p in sample_dir().glob("*.txt"))
+    assert shipped == sorted(p.name for p in SEEDS.glob("*.txt"))
+    for name in shipped:
+        assert (sample_dir() / name).read_bytes() == (SEEDS / name).read_bytes()
+
+
+def test_text_search_falls_back_to_substrings_while_fts_builds(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+        with_fts = lib.search("title:colorization").pids.tolist()
+        lib._set_meta("fts_ready", "0")
+        assert not lib.fts_ready
+        assert lib.search("title:colorization").pids.tolist() == with_fts
+        assert len(lib.search("matting -background ")) < len(lib.search("matting "))
+
+
+def test_first_open_commits_in_batches_newest_first(tmp_path: Path) -> None:
+    root = tmp_path / "many"
+    root.mkdir()
+    text = (SEEDS / "004_ce29fc885a87ee68.txt").read_text(encoding="utf-8")
+    # 60 days of the same digest with shifted ids and dates.
+    for day in range(1, 61):
+        date = (dt.date(2021, 1, 1) + dt.timedelta(days=day)).isoformat()
+        body = text.replace("2020-11-22", date)
+        body = body.replace("arxiv.org/abs/2011.10", f"arxiv.org/abs/2101.{day:02d}")
+        body = body.replace("arxiv.org/pdf/2011.10", f"arxiv.org/pdf/2101.{day:02d}")
+        (root / f"{date}.md").write_text(body, encoding="utf-8")
+    seen_dates: list[str] = []
+    with open_lib(root, tmp_path) as lib:
+
+        def on_batch(report) -> None:  # the newest digest is committed first
+            seen_dates.append(lib.search("", limit=1).dates[0])
+
+        report = lib.scan(workers=2, on_batch=on_batch)
+        assert report.files_parsed == 60
+        assert report.warnings == []
+        assert len(seen_dates) > 1
+        assert seen_dates[0] == "2021-03-02"  # the newest digest came first
+        assert lib.fts_ready
+        unique = {
+            m
+            for f in root.glob("*.md")
+            for m in re.findall(r"arxiv.org/abs/(\S+?)v\d", f.read_text(encoding="utf-8"))
+        }
+        assert lib.count() == len(unique) == len(lib.search(""))
+        assert len(lib.search("neural")) > 0

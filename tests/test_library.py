@@ -257,4 +257,56 @@ def test_first_open_commits_in_batches_newest_first(tmp_path: Path) -> None:
             for m in re.findall(r"arxiv.org/abs/(\S+?)v\d", f.read_text(encoding="utf-8"))
         }
         assert lib.count() == len(unique) == len(lib.search(""))
+        # Every file changed at once (a parser upgrade, a rewritten history).
+        for f in root.glob("*.md"):
+            f.write_text(f.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        again = lib.scan(workers=2)
+        assert again.files_parsed == 60 and again.papers_added == 0
+        assert lib.count() == len(unique)
         assert len(lib.search("neural")) > 0
+        assert len(lib.search("neural")) > 0
+
+
+def test_order_key_sorts_newest_digest_first_then_file_then_position() -> None:
+    from digest_tui.library import date_of_key, order_key
+
+    keys = [
+        order_key("2021-01-02", 7, 0),
+        order_key("2021-01-02", 7, 1),
+        order_key("2021-01-02", 9, 0),
+        order_key("2021-01-01", 1, 0),
+        order_key(None, 1, 0),
+    ]
+    assert keys == sorted(keys)
+    assert date_of_key(keys[0]) == "2021-01-02"
+    assert date_of_key(keys[-1]) == ""
+
+
+def test_paper_moves_to_its_newest_digest_and_back(tmp_path: Path) -> None:
+    root = tmp_path / "d"
+    root.mkdir()
+    shutil.copy(SEEDS / "004_ce29fc885a87ee68.txt", root / "old.md")
+    with open_lib(root, tmp_path) as lib:
+        lib.scan(workers=1)
+        before = lib.search("").pids.tolist()
+        pid = lib.pid_of("2011.10904")
+        assert pid is not None and before[0] == pid
+        # A newer digest lists the same paper (last) and one more.
+        text = (SEEDS / "004_ce29fc885a87ee68.txt").read_text(encoding="utf-8")
+        entries = text.split("\n### ")
+        newer = entries[0].replace("2020-11-22", "2020-11-23") + "\n### " + entries[2]
+        newer += "\n### " + entries[1]
+        (root / "new.md").write_text(newer, encoding="utf-8")
+        lib.scan(workers=1)
+        result = lib.search("")
+        rows = lib.rows(result.pids[:2])
+        other = re.search(r"abs/(\S+?)v\d", entries[2])
+        assert other is not None
+        assert [rows[p].id for p in result.pids[:2]] == [other.group(1), "2011.10904"]
+        assert result.dates[:2] == ["2020-11-23", "2020-11-23"]
+        assert len(result) == 28
+        paper = lib.paper(lib.pid_of("2011.10904") or 0)
+        assert paper is not None and len(paper.appearances) == 2
+        (root / "new.md").unlink()
+        lib.scan(workers=1)
+        assert lib.search("").pids.tolist() == before

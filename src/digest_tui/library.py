@@ -14,6 +14,8 @@ dropped.  A new :data:`digest_tui.parsing.PARSER_VERSION` re-parses all.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import os
 import sqlite3
@@ -29,7 +31,7 @@ from digest_tui import parsing
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import Query, parse_query
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 AUTHOR_SEP = "\n"
 
 _SCHEMA = """
@@ -64,11 +66,11 @@ CREATE TABLE IF NOT EXISTS papers (
     comment TEXT,
     journal_ref TEXT,
     doi TEXT,
-    sort_date TEXT NOT NULL DEFAULT '',
-    sort_fid INTEGER NOT NULL DEFAULT 0,
-    sort_pos INTEGER NOT NULL DEFAULT 0
+    sort_date TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS papers_order ON papers (sort_date DESC, sort_fid, sort_pos);
+-- A narrow copy of what filters without words read, in display order: the
+-- whole list of 200,000 papers is read from it in tens of milliseconds.
+CREATE INDEX IF NOT EXISTS papers_scan ON papers (pid, arxiv_id, categories);
 CREATE TABLE IF NOT EXISTS appearances (
     fid INTEGER NOT NULL REFERENCES files (fid) ON DELETE CASCADE,
     pid INTEGER NOT NULL,
@@ -152,14 +154,61 @@ class Row:
 
 @dataclass(slots=True)
 class SearchResult:
-    """Papers matching a query, in display order."""
+    """Papers matching a query, in display order (pids, see :func:`order_key`)."""
 
     pids: array[int]
-    dates: list[str]  # digest date of each row (for day separators)
     query: Query
 
     def __len__(self) -> int:
         return len(self.pids)
+
+    @property
+    def dates(self) -> list[str]:
+        """The digest date of each row (for day separators); built on demand."""
+        return [date_of_key(pid) for pid in self.pids]
+
+
+# A paper's pid is its place in the default order: newest digest first, then
+# the digest's file, then the paper's place in it.  ``ORDER BY pid`` is that
+# order with no sort, a full-text match can be read in order and stopped after
+# one screen, and a first open (newest files first) only ever appends.  A paper
+# listed by several digests takes the key of the newest (and is renumbered
+# when that changes).
+_DAY0 = dt.date(1900, 1, 1).toordinal()
+POS_BITS, FID_BITS, DAY_BITS = 22, 18, 16
+MAX_POS = (1 << POS_BITS) - 1
+MAX_FID = (1 << FID_BITS) - 1
+MAX_DAY = (1 << DAY_BITS) - 1
+
+
+def _day_number(date: str | None) -> int:
+    """Days since 1899-12-31 (1 and up), or 0 for no date."""
+    if not date:
+        return 0
+    try:
+        day = dt.date.fromisoformat(date[:10]).toordinal() - _DAY0 + 1
+    except ValueError:
+        return 0
+    return min(max(day, 0), MAX_DAY)
+
+
+def order_key(date: str | None, fid: int, position: int) -> int:
+    """The pid of a paper first listed at ``position`` of file ``fid`` dated ``date``."""
+    return (
+        ((MAX_DAY - _day_number(date)) << (FID_BITS + POS_BITS))
+        | (min(fid, MAX_FID) << POS_BITS)
+        | min(position, MAX_POS)
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _date_of_day(day: int) -> str:
+    return "" if day == 0 else dt.date.fromordinal(day + _DAY0 - 1).isoformat()
+
+
+def date_of_key(pid: int) -> str:
+    """The digest date (ISO) a pid sorts under; "" for undated digests."""
+    return _date_of_day(MAX_DAY - (pid >> (FID_BITS + POS_BITS)))
 
 
 def index_path_for(cache_dir: Path, roots: Sequence[Path]) -> Path:
@@ -272,6 +321,29 @@ def _merge(old: Sequence[object], new: Sequence[object]) -> tuple[object, ...]:
     return tuple(merged)
 
 
+class _IdLookup:
+    """arXiv id -> pid looked up in the index, for scans that touch few files."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._new: dict[str, int] = {}
+
+    def get(self, arxiv_id: str) -> int | None:
+        if arxiv_id in self._new:
+            return self._new[arxiv_id]
+        row = self._conn.execute("SELECT pid FROM papers WHERE arxiv_id=?", (arxiv_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def __setitem__(self, arxiv_id: str, pid: int) -> None:
+        self._new[arxiv_id] = pid
+
+    def pop(self, arxiv_id: str, default: int | None = None) -> int | None:
+        return self._new.pop(arxiv_id, default)
+
+    def forget(self, arxiv_id: str) -> None:
+        self._new.pop(arxiv_id, None)
+
+
 class Library:
     """The parsed index of one set of digest roots.
 
@@ -290,7 +362,11 @@ class Library:
         self.path = index_path
         self.roots = [Path(r) for r in roots]
         self.state_db = state_db
+        # Reads (the reader's list, searches) and writes (scans) use separate
+        # connections: with WAL, a scan never blocks the screen.
         self._lock = threading.RLock()
+        self._write_lock = threading.RLock()
+        self._writer_conn: sqlite3.Connection | None = None
         self._state_attached = False
         self._conn = self._open()
 
@@ -359,7 +435,17 @@ class Library:
         except sqlite3.Error:
             self._state_attached = False
 
+    @property
+    def _writer(self) -> sqlite3.Connection:
+        if self._writer_conn is None:
+            self._writer_conn = self._connect()
+        return self._writer_conn
+
     def close(self) -> None:
+        with self._write_lock:
+            if self._writer_conn is not None:
+                self._writer_conn.close()
+                self._writer_conn = None
         with self._lock:
             self._conn.close()
 
@@ -386,13 +472,23 @@ class Library:
         ``on_batch`` is called after each commit.  On a first open the
         full-text index is built once at the end (:attr:`fts_ready` is False
         until then; text queries fall back to slower substring matching).
+        Scans run one at a time; reads go on meanwhile.
         """
+        with self._write_lock:
+            return self._scan(progress, workers, on_batch)
+
+    def _scan(
+        self,
+        progress: Callable[[int, int], None] | None,
+        workers: int | None,
+        on_batch: Callable[[ScanReport], None] | None,
+    ) -> ScanReport:
         started = time.perf_counter()
         report = ScanReport()
-        with self._lock:
+        with self._write_lock:
             known = {
                 r[0]: (r[1], r[2], r[3], r[4])
-                for r in self._conn.execute(
+                for r in self._writer.execute(
                     "SELECT path, size, mtime_ns, parser_version, fid FROM files"
                 )
             }
@@ -415,24 +511,28 @@ class Library:
         total = len(changed)
         if progress:
             progress(0, total)
-        with self._lock:
-            ids = {r[0]: r[1] for r in self._conn.execute("SELECT arxiv_id, pid FROM papers")}
-            next_pid = max(ids.values(), default=0) + 1
-            defer_fts = not ids and total > 50
-            if defer_fts:
-                self._set_meta("fts_ready", "0")
+        with self._write_lock:
             if removed:
                 self._remove_files(removed)
                 report.files_removed = len(removed)
+            ids: dict[str, int] | _IdLookup
+            if total > 20:
+                ids = {r[0]: r[1] for r in self._writer.execute("SELECT arxiv_id, pid FROM papers")}
+            else:  # a new morning's digest: look ids up one by one
+                ids = _IdLookup(self._writer)
+            empty = self._writer.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
+            defer_fts = empty and total > 50
+            if defer_fts:
+                self._set_meta("fts_ready", "0")
         batch: list[tuple[str, int, int, str, ParseResult]] = []
         batch_papers = 0
         last_commit = time.perf_counter()
         done = 0
 
         def flush() -> None:
-            nonlocal batch, batch_papers, last_commit, next_pid
-            with self._lock:
-                added, next_pid = self._store_batch(batch, ids, next_pid, defer_fts)
+            nonlocal batch, batch_papers, last_commit
+            with self._write_lock:
+                added = self._store_batch(batch, ids, defer_fts)
             report.papers_added += added
             batch, batch_papers = [], 0
             last_commit = time.perf_counter()
@@ -457,8 +557,8 @@ class Library:
         if batch:
             flush()
         if defer_fts:
-            with self._lock:
-                self._conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
+            with self._write_lock:
+                self._writer.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
                 self._set_meta("fts_ready", "1")
         report.seconds = time.perf_counter() - started
         return report
@@ -471,7 +571,7 @@ class Library:
         return row is None or row[0] == "1"
 
     def _set_meta(self, key: str, value: str) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self._writer.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     @staticmethod
     def _parse_all(paths: list[str], workers: int | None) -> Iterator[tuple[str, str, ParseResult]]:
@@ -488,7 +588,7 @@ class Library:
             yield from pool.map(_read_and_parse, paths, chunksize=4)
 
     def _remove_files(self, fids: list[int]) -> None:
-        conn = self._conn
+        conn = self._writer
         conn.execute("BEGIN")
         try:
             affected: set[int] = set()
@@ -507,120 +607,135 @@ class Library:
     def _store_batch(
         self,
         batch: list[tuple[str, int, int, str, ParseResult]],
-        ids: dict[str, int],
-        next_pid: int,
+        ids: dict[str, int] | _IdLookup,
         defer_fts: bool,
-    ) -> tuple[int, int]:
+    ) -> int:
         """Replace everything the index knew of some files, in one transaction.
 
-        ``ids`` maps arXiv ids to pids and is kept up to date; new papers get
-        pids from ``next_pid``.  Returns (papers new to the index, next pid).
+        ``ids`` maps arXiv ids to pids and is kept up to date.  Returns the
+        number of papers new to the index.
         """
-        conn = self._conn
+        conn = self._writer
+        added = 0
+        conn.execute("BEGIN")
+        try:
+            for path, size, mtime, digest, result in batch:
+                added += self._store_file(path, size, mtime, digest, result, ids, defer_fts)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return added
+
+    def _store_file(
+        self,
+        path: str,
+        size: int,
+        mtime: int,
+        digest: str,
+        result: ParseResult,
+        ids: dict[str, int] | _IdLookup,
+        defer_fts: bool,
+    ) -> int:
+        conn = self._writer
+        warnings = "\n".join(f"{w.line}\t{w.message}" for w in result.warnings)
+        meta = (
+            size,
+            mtime,
+            digest,
+            parsing.PARSER_VERSION,
+            result.format,
+            result.date,
+            result.category,
+            result.entries,
+            len(result.papers),
+            warnings,
+        )
+        row = conn.execute("SELECT fid FROM files WHERE path=?", (path,)).fetchone()
+        if row is not None:
+            fid = int(row[0])
+            # Forget what this file said before; papers it alone listed go away
+            # (most come straight back below), the others take their order key
+            # from their remaining digests, so no key of this file is in use.
+            old = [r[0] for r in conn.execute("SELECT pid FROM appearances WHERE fid=?", (fid,))]
+            conn.execute("DELETE FROM appearances WHERE fid=?", (fid,))
+            dropped = self._refresh_papers(old, ids, defer_fts)
+            conn.execute(
+                "UPDATE files SET size=?, mtime_ns=?, hash=?, parser_version=?,"
+                " format=?, date=?, category=?, entries=?, papers=?, warnings=?"
+                " WHERE fid=?",
+                (*meta, fid),
+            )
+        else:
+            cur = conn.execute(
+                "INSERT INTO files (path, size, mtime_ns, hash, parser_version, format,"
+                " date, category, entries, papers, warnings)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (path, *meta),
+            )
+            fid = int(cur.lastrowid or 0)
+            dropped = set()
+            if fid > MAX_FID:
+                raise LibraryError(f"index {self.path} is full: delete it to rebuild")
         new_rows: list[tuple[object, ...]] = []
         pending: dict[int, int] = {}  # pid -> index in new_rows
         appearance_rows: list[tuple[object, ...]] = []
         affected: set[int] = set()
-        conn.execute("BEGIN")
-        try:
-            for path, size, mtime, digest, result in batch:
-                warnings = "\n".join(f"{w.line}\t{w.message}" for w in result.warnings)
-                meta = (
-                    size,
-                    mtime,
-                    digest,
-                    parsing.PARSER_VERSION,
-                    result.format,
-                    result.date,
-                    result.category,
-                    result.entries,
-                    len(result.papers),
-                    warnings,
+        for paper in result.papers:
+            values = _paper_values(paper)
+            first = paper.appearances[0] if paper.appearances else None
+            date = (first.date if first else None) or result.date
+            pos = first.position if first else 0
+            if pos > MAX_POS:
+                continue  # beyond four million entries in one file
+            pid = ids.get(paper.id)
+            if pid is None:
+                pid = order_key(date, fid, pos)
+                ids[paper.id] = pid
+                pending[pid] = len(new_rows)
+                new_rows.append((pid, *values, date or ""))
+            elif pid in pending:  # listed twice in this file: the first place counts
+                i = pending[pid]
+                merged = _merge(new_rows[i][1 : 1 + len(_PAPER_COLUMNS)], values)
+                new_rows[i] = (pid, *merged, new_rows[i][-1])
+            else:
+                self._update_paper(pid, values, defer_fts)
+                affected.add(pid)
+            for ap in paper.appearances:
+                appearance_rows.append(
+                    (
+                        fid,
+                        pid,
+                        ap.date or result.date,
+                        ap.category or result.category,
+                        ap.line,
+                        ap.position,
+                    )
                 )
-                row = conn.execute("SELECT fid FROM files WHERE path=?", (path,)).fetchone()
-                if row is not None:
-                    fid = int(row[0])
-                    affected.update(
-                        r[0]
-                        for r in conn.execute("SELECT pid FROM appearances WHERE fid=?", (fid,))
-                    )
-                    conn.execute("DELETE FROM appearances WHERE fid=?", (fid,))
-                    conn.execute(
-                        "UPDATE files SET size=?, mtime_ns=?, hash=?, parser_version=?,"
-                        " format=?, date=?, category=?, entries=?, papers=?, warnings=?"
-                        " WHERE fid=?",
-                        (*meta, fid),
-                    )
-                else:
-                    cur = conn.execute(
-                        "INSERT INTO files (path, size, mtime_ns, hash, parser_version, format,"
-                        " date, category, entries, papers, warnings)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (path, *meta),
-                    )
-                    fid = int(cur.lastrowid or 0)
-                for paper in result.papers:
-                    values = _paper_values(paper)
-                    first = paper.appearances[0] if paper.appearances else None
-                    date = (first.date if first else None) or result.date or ""
-                    pos = first.position if first else 0
-                    pid = ids.get(paper.id)
-                    if pid is None:
-                        pid = next_pid
-                        next_pid += 1
-                        ids[paper.id] = pid
-                        pending[pid] = len(new_rows)
-                        new_rows.append((pid, *values, date, fid, pos))
-                    elif pid in pending:  # seen earlier in this batch
-                        i = pending[pid]
-                        old = new_rows[i]
-                        merged = _merge(old[1 : 1 + len(_PAPER_COLUMNS)], values)
-                        new_rows[i] = (pid, *merged, *old[1 + len(_PAPER_COLUMNS) :])
-                        affected.add(pid)
-                    else:
-                        self._update_paper(pid, values, defer_fts)
-                        affected.add(pid)
-                    for ap in paper.appearances:
-                        appearance_rows.append(
-                            (
-                                fid,
-                                pid,
-                                ap.date or result.date,
-                                ap.category or result.category,
-                                ap.line,
-                                ap.position,
-                            )
-                        )
-            cols = ", ".join(_PAPER_COLUMNS)
-            marks = ", ".join("?" for _ in range(len(_PAPER_COLUMNS) + 4))
+        cols = ", ".join(_PAPER_COLUMNS)
+        marks = ", ".join("?" for _ in range(len(_PAPER_COLUMNS) + 2))
+        conn.executemany(
+            f"INSERT INTO papers (pid, {cols}, sort_date) VALUES ({marks})",
+            new_rows,
+        )
+        if not defer_fts:
             conn.executemany(
-                f"INSERT INTO papers (pid, {cols}, sort_date, sort_fid, sort_pos) VALUES ({marks})",
-                new_rows,
+                "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
+                " VALUES (?,?,?,?,?)",
+                [(r[0], r[3], r[4], r[5], r[6]) for r in new_rows],
             )
-            if not defer_fts:
-                conn.executemany(
-                    "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
-                    " VALUES (?,?,?,?,?)",
-                    [(r[0], r[3], r[4], r[5], r[6]) for r in new_rows],
-                )
-            conn.executemany(
-                "INSERT OR REPLACE INTO appearances (fid, pid, date, category, line, position)"
-                " VALUES (?,?,?,?,?,?)",
-                appearance_rows,
-            )
-            self._refresh_papers(affected)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            # The pids handed out in this batch were never stored.
-            for r in new_rows:
-                ids.pop(str(r[1]), None)
-            raise
-        return len(new_rows), next_pid
+        conn.executemany(
+            "INSERT OR REPLACE INTO appearances (fid, pid, date, category, line, position)"
+            " VALUES (?,?,?,?,?,?)",
+            appearance_rows,
+        )
+        # Papers already known elsewhere may now be listed first by this file.
+        self._refresh_papers(affected, ids, defer_fts)
+        return sum(1 for r in new_rows if r[1] not in dropped)
 
     def _update_paper(self, pid: int, values: tuple[object, ...], defer_fts: bool) -> None:
         """Merge what another digest says of a paper already in the index."""
-        conn = self._conn
+        conn = self._writer
         old = conn.execute(
             "SELECT " + ", ".join(_PAPER_COLUMNS) + " FROM papers WHERE pid=?", (pid,)
         ).fetchone()
@@ -635,42 +750,63 @@ class Library:
             if not defer_fts:
                 self._fts_insert(pid, merged)
 
-    def _fts_insert(self, pid: int, values: tuple[object, ...]) -> None:
-        self._conn.execute(
+    def _fts_insert(self, pid: int, values: Sequence[object]) -> None:
+        self._writer.execute(
             "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
             " VALUES (?,?,?,?,?)",
             (pid, values[2], values[3], values[4], values[5]),
         )
 
-    def _fts_delete(self, pid: int, values: tuple[object, ...]) -> None:
-        self._conn.execute(
+    def _fts_delete(self, pid: int, values: Sequence[object]) -> None:
+        self._writer.execute(
             "INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract, categories)"
             " VALUES ('delete',?,?,?,?,?)",
             (pid, values[2], values[3], values[4], values[5]),
         )
 
-    def _refresh_papers(self, pids: Iterable[int]) -> None:
-        """Recompute the sort key of papers whose appearances changed;
-        drop papers that no digest lists any more."""
-        conn = self._conn
+    def _refresh_papers(
+        self,
+        pids: Iterable[int],
+        ids: dict[str, int] | _IdLookup | None = None,
+        defer_fts: bool = False,
+    ) -> set[str]:
+        """Give papers whose appearances changed the order key of their first
+        place in the newest digest listing them; drop papers no digest lists
+        (their arXiv ids are returned)."""
+        conn = self._writer
+        dropped: set[str] = set()
+        select = "SELECT " + ", ".join(_PAPER_COLUMNS) + " FROM papers WHERE pid=?"
         for pid in pids:
             best = conn.execute(
-                "SELECT COALESCE(date, ''), fid, position FROM appearances WHERE pid=?"
-                " ORDER BY COALESCE(date, '') DESC, fid, position LIMIT 1",
+                "SELECT a.date, a.fid, a.position FROM appearances a WHERE a.pid=?"
+                " ORDER BY COALESCE(a.date, '') DESC, a.fid, a.position LIMIT 1",
                 (pid,),
             ).fetchone()
-            if best is None:
-                old = conn.execute(
-                    "SELECT " + ", ".join(_PAPER_COLUMNS) + " FROM papers WHERE pid=?", (pid,)
-                ).fetchone()
-                if old is not None:
-                    self._fts_delete(pid, tuple(old))
-                    conn.execute("DELETE FROM papers WHERE pid=?", (pid,))
-            else:
-                conn.execute(
-                    "UPDATE papers SET sort_date=?, sort_fid=?, sort_pos=? WHERE pid=?",
-                    (best[0], best[1], best[2], pid),
-                )
+            key = None if best is None else order_key(best[0], best[1], best[2])
+            if key == pid:
+                continue
+            old = conn.execute(select, (pid,)).fetchone()
+            if old is None:
+                continue
+            if not defer_fts:
+                self._fts_delete(pid, tuple(old))
+            if key is None:
+                conn.execute("DELETE FROM papers WHERE pid=?", (pid,))
+                dropped.add(old[0])
+                if isinstance(ids, dict):
+                    ids.pop(old[0], None)
+                elif ids is not None:
+                    ids.forget(old[0])
+                continue
+            conn.execute(
+                "UPDATE papers SET pid=?, sort_date=? WHERE pid=?", (key, best[0] or "", pid)
+            )
+            conn.execute("UPDATE appearances SET pid=? WHERE pid=?", (key, pid))
+            if not defer_fts:
+                self._fts_insert(key, tuple(old))
+            if ids is not None:
+                ids[old[0]] = key
+        return dropped
 
     # -- reading -------------------------------------------------------------
 
@@ -699,22 +835,15 @@ class Library:
             # The state database may have been created after we opened.
             with self._lock:
                 self._attach_state(self._conn)
-        where, params = q.to_sql(state_available=self._state_attached, fts=self.fts_ready)
-        sql = "SELECT p.pid, p.sort_date FROM papers p"
-        if where:
-            sql += " WHERE " + where
-        sql += " ORDER BY p.sort_date DESC, p.sort_fid, p.sort_pos"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        sql, params = q.select_sql(
+            state_available=self._state_attached, fts=self.fts_ready, limit=limit
+        )
         pids: array[int] = array("q")
-        dates: list[str] = []
         with self._lock:
             cur = self._conn.execute(sql, params)
-            while batch := cur.fetchmany(4096):
-                for pid, date in batch:
-                    pids.append(pid)
-                    dates.append(date)
-        return SearchResult(pids, dates, q)
+            while batch := cur.fetchmany(8192):
+                pids.extend(r[0] for r in batch)
+        return SearchResult(pids, q)
 
     def rows(self, pids: Sequence[int]) -> dict[int, Row]:
         """List rows for some papers (the visible page of the list)."""

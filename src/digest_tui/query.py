@@ -70,14 +70,49 @@ class Query:
         query.text = text
         return query
 
-    def to_sql(
-        self, *, state_available: bool = True, fts: bool = True
-    ) -> tuple[str, list[object]]:
+    def to_sql(self, *, state_available: bool = True, fts: bool = True) -> tuple[str, list[object]]:
         """A WHERE clause over ``papers p`` and its parameters.
 
         With ``fts=False`` (a first index still building its full-text
         index) text terms match as case-insensitive substrings instead.
         """
+        clauses, params, match = self._parts(state_available=state_available, fts=fts)
+        if match is not None:
+            clauses.insert(0, "p.pid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
+            params.insert(0, match)
+        return " AND ".join(clauses), params
+
+    def select_sql(
+        self, *, state_available: bool = True, fts: bool = True, limit: int | None = None
+    ) -> tuple[str, list[object]]:
+        """A SELECT of matching pids in display order (ascending pid).
+
+        When the query has words, the full-text index drives the scan in pid
+        order, so the first screen of a common word is found without reading
+        every match.
+        """
+        clauses, params, match = self._parts(state_available=state_available, fts=fts)
+        if match is not None:
+            sql = (
+                "SELECT f.rowid FROM papers_fts f CROSS JOIN papers p ON p.pid = f.rowid"
+                " WHERE papers_fts MATCH ?"
+            )
+            params.insert(0, match)
+            if clauses:
+                sql += " AND " + " AND ".join(clauses)
+            sql += " ORDER BY f.rowid"
+        else:
+            sql = "SELECT p.pid FROM papers p INDEXED BY papers_scan"
+            if clauses:
+                sql += " WHERE " + " AND ".join(clauses)
+            sql += " ORDER BY p.pid"
+        if limit is not None:
+            sql += f" LIMIT {max(int(limit), 0)}"
+        return sql, params
+
+    def _parts(
+        self, *, state_available: bool, fts: bool
+    ) -> tuple[list[str], list[object], str | None]:
         clauses: list[str] = []
         params: list[object] = []
         positive_fts: list[str] = []
@@ -117,10 +152,7 @@ class Query:
                 raise QueryError(f"unknown filter {term.field}:")
             clauses.append(f"NOT ({clause})" if term.negated else clause)
             params.extend(p)
-        if positive_fts:
-            clauses.insert(0, "p.pid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
-            params.insert(0, " AND ".join(positive_fts))
-        return " AND ".join(clauses), params
+        return clauses, params, " AND ".join(positive_fts) if positive_fts else None
 
 
 _TOKEN_RE = re.compile(

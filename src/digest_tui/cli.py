@@ -110,7 +110,9 @@ def _resolve(args: argparse.Namespace) -> tuple[Paths, Config]:
     return paths, config
 
 
-def _digest_roots(args_paths: Sequence[str], config: Config) -> tuple[list[Path], bool]:
+def _digest_roots(
+    args_paths: Sequence[str], config: Config, *, for_reader: bool = False
+) -> tuple[list[Path], bool]:
     """The paths to open and whether they are the built-in sample."""
     if args_paths:
         roots = [Path(p).expanduser() for p in args_paths]
@@ -123,6 +125,9 @@ def _digest_roots(args_paths: Sequence[str], config: Config) -> tuple[list[Path]
         for p in config.paths:
             if not p.exists():
                 print(f"digest-tui: {config.source}: path not found: {p}", file=sys.stderr)
+        if not existing and not for_reader:
+            raise UsageError(f"none of the paths in {config.source} exist")
+        # The reader shows its first-run screen, naming the config file.
         return existing, False
     return [sample_dir()], True
 
@@ -234,7 +239,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     skipped = 0
     for path, _size, _mtime in walk(roots):
         result = parsing.parse_file(path)
-        shown = os.path.relpath(path) if not os.path.isabs(args.paths[0]) else path
+        shown = one_line(os.path.relpath(path) if not os.path.isabs(args.paths[0]) else path)
         if result.format is None:
             failed += 1
             skipped += 1
@@ -296,7 +301,7 @@ def cmd_paths(args: argparse.Namespace) -> int:
 
 def cmd_open(args: argparse.Namespace) -> int:
     paths, config = _resolve(args)
-    roots, is_sample = _digest_roots(args.paths, config)
+    roots, is_sample = _digest_roots(args.paths, config, for_reader=True)
     from digest_tui.tui.app import run_reader  # type: ignore[import-untyped,unused-ignore]
 
     return int(

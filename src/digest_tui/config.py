@@ -8,6 +8,8 @@ and ``--cache-dir`` / ``DIGEST_TUI_CACHE_DIR`` where the rebuildable index lives
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import tomllib
@@ -122,7 +124,11 @@ def load_config(path: Path) -> Config:
     else:
         config.problems.append(f"{path}: 'opener' must be a string")
     delay = data.get("mark_read_delay", 2.0)
-    if isinstance(delay, (int, float)) and not isinstance(delay, bool):
+    if (
+        isinstance(delay, (int, float))
+        and not isinstance(delay, bool)
+        and math.isfinite(delay)  # TOML allows nan and inf
+    ):
         config.mark_read_delay = float(delay)
     else:
         config.problems.append(f"{path}: 'mark_read_delay' must be a number of seconds")
@@ -143,7 +149,8 @@ def load_config(path: Path) -> Config:
     return config
 
 
-_THEME_LINE = re.compile(r"^\s*theme\s*=.*$", re.MULTILINE)
+# [ \t], not \s: "\s*" at a line start would also take the blank lines before.
+_THEME_LINE = re.compile(r"^[ \t]*theme[ \t]*=.*$", re.MULTILINE)
 _TABLE_LINE = re.compile(r"^\s*\[", re.MULTILINE)
 
 
@@ -158,8 +165,10 @@ def save_setting_theme(path: Path, theme: str) -> None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         text = DEFAULT_CONFIG_TEXT
-    escaped = theme.replace("\\", "\\\\").replace('"', '\\"')
-    line = f'theme = "{escaped}"'
+    # A JSON string is a TOML basic string, once DEL (which TOML wants
+    # escaped) is; non-ASCII stays as it is (no surrogate-pair escapes).
+    quoted = json.dumps(theme, ensure_ascii=False).replace("\x7f", "\\u007f")
+    line = f"theme = {quoted}"
     first_table = _TABLE_LINE.search(text)
     head_end = first_table.start() if first_table else len(text)
     head, tail = text[:head_end], text[head_end:]
@@ -169,7 +178,7 @@ def save_setting_theme(path: Path, theme: str) -> None:
         if head and not head.endswith("\n"):
             head += "\n"
         head += line + "\n"
-        if tail:
+        if tail and not tail.startswith(("\n", "\r\n")):  # one blank line, not two
             head += "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".toml.tmp")

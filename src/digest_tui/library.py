@@ -272,7 +272,7 @@ def _read_and_parse(path: str) -> tuple[str, str, ParseResult]:
             data = fh.read()
     except OSError as exc:
         result = ParseResult(source=path, format=None)
-        result.warnings.append(ParseWarning(path, 0, f"cannot read: {exc.strerror or exc}"))
+        result.warnings.append(ParseWarning(path, 1, f"cannot read: {exc.strerror or exc}"))
         return path, "", result
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     return path, digest, parsing.parse_bytes(data, path)

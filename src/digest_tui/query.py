@@ -174,6 +174,8 @@ def parse_query(text: str) -> Query:
     """Parse the filter language.  Raises :class:`QueryError` only."""
     if not isinstance(text, str):
         raise QueryError("query must be text")
+    # NUL and lone surrogates (undecodable command-line bytes) cannot reach SQLite.
+    text = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     terms: list[Term] = []
     pos = 0
     n = len(text)

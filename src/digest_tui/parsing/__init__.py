@@ -4,9 +4,23 @@ Public API (the rest of the app depends on exactly this):
 
 - :data:`PARSER_VERSION` -- bumped whenever the output changes.
 - :data:`FORMATS` -- format name -> parser module with ``NAME``,
-  ``sniff(text) -> bool`` and ``parse(text, source) -> ParseResult``.
+  ``sniff(text) -> bool``, ``sniff_offset(text) -> int | None`` and
+  ``parse(text, source) -> ParseResult``.  When several formats sniff, the
+  one whose first header or entry comes first in the file parses it; entries
+  of another format in it are skipped with a warning at their line.
 - :func:`parse_text`, :func:`parse_bytes`, :func:`parse_file` -- never raise.
 - :func:`normalize_id` -- versionless arXiv id and version from an id or URL.
+- :data:`MAX_WARNINGS` -- warnings kept per file.
+
+Warnings are capped per file so that a file of a million broken entries
+cannot take the memory of a million warnings: the first
+:data:`MAX_WARNINGS` entry warnings are kept, then one last warning
+``... N more warnings not shown`` (at the line of the first one left out)
+counts the rest.  File-level warnings (invalid UTF-8, NUL bytes) come first
+and are not counted against the cap.
+
+What hostile or broken files give is listed (and tested) in
+``tests/test_hostile_input.py``.
 
 This package must not import textual.
 """
@@ -18,10 +32,11 @@ from types import ModuleType
 
 from digest_tui.models import ParseResult, ParseWarning
 from digest_tui.parsing import arxiv_daily, arxiv_fields
-from digest_tui.parsing._common import normalize_id
+from digest_tui.parsing._common import MAX_WARNINGS, normalize_id
 
 __all__ = [
     "FORMATS",
+    "MAX_WARNINGS",
     "PARSER_VERSION",
     "normalize_id",
     "parse_bytes",
@@ -29,9 +44,11 @@ __all__ = [
     "parse_text",
 ]
 
-PARSER_VERSION: int = 1
+# 2: NUL bytes, truncation, two formats, long fields and warning caps (hostile input).
+PARSER_VERSION: int = 2
 
-# Tried in this order; the sniffers look at content only, never file names.
+# The sniffers look at content only, never file names.  On a tie (never in
+# practice: the two formats' markers differ) the first listed wins.
 FORMATS: dict[str, ModuleType] = {
     arxiv_fields.NAME: arxiv_fields,
     arxiv_daily.NAME: arxiv_daily,
@@ -48,6 +65,23 @@ def _failed(source: str, message: str, line: int = 1) -> ParseResult:
     return ParseResult(source=source, format=None, warnings=[ParseWarning(source, line, message)])
 
 
+def _line_at(text: str, pos: int) -> int:
+    """1-based line of ``text[pos]``, counting ``\\n``, ``\\r\\n`` and a lone ``\\r``."""
+    lf = text.count("\n", 0, pos)
+    cr = text.count("\r", 0, pos)
+    return lf + cr - (text.count("\r\n", 0, pos) if cr else 0) + 1
+
+
+def _choose_format(text: str) -> ModuleType | None:
+    """The format whose header or first entry comes first in ``text``, if any."""
+    best: tuple[int, int, ModuleType] | None = None
+    for order, module in enumerate(FORMATS.values()):
+        offset = module.sniff_offset(text)
+        if offset is not None and (best is None or (offset, order) < best[:2]):
+            best = (offset, order, module)
+    return None if best is None else best[2]
+
+
 def parse_text(text: str, source: str) -> ParseResult:
     """Parse one digest's text; a non-digest gives ``format=None`` and a warning."""
     try:
@@ -55,11 +89,24 @@ def parse_text(text: str, source: str) -> ParseResult:
             text = text[1:]
         if not text or text.isspace():
             return _failed(source, "empty file")
-        for module in FORMATS.values():
-            if module.sniff(text):
-                result: ParseResult = module.parse(text, source)
-                return result
-        if "\x00" in text[:8192]:
+        # NUL bytes are removed before parsing (so they cannot split a token),
+        # with one warning at the first.
+        nul_warning: ParseWarning | None = None
+        binary = False
+        nul = text.find("\x00")
+        if nul >= 0:
+            n = text.count("\x00")
+            message = f"{n} NUL byte{'s' if n != 1 else ''} removed"
+            nul_warning = ParseWarning(source, _line_at(text, nul), message)
+            binary = nul < 8192
+            text = text.replace("\x00", "")
+        module = _choose_format(text)
+        if module is not None:
+            result: ParseResult = module.parse(text, source)
+            if nul_warning is not None:
+                result.warnings.insert(0, nul_warning)
+            return result
+        if binary:
             return _failed(source, "not a digest (binary data)")
         return _failed(source, "not a digest (no known digest header or entries)")
     except Exception as exc:  # a parser bug must not take the app down
@@ -79,7 +126,8 @@ def parse_bytes(data: bytes, source: str) -> ParseResult:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         text = data.decode(encoding, errors="replace")
-        line = data.count(b"\n", 0, exc.start) + 1
+        before = data[: exc.start].decode(encoding, errors="replace")
+        line = _line_at(before, len(before))
         warning = ParseWarning(
             source,
             line,

@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from digest_tui.models import Appearance, Paper, ParseWarning
-from digest_tui.text import strip_controls
+from digest_tui.text import is_web_url, strip_controls
 
 # --------------------------------------------------------------------------
 # Lines
@@ -112,8 +114,10 @@ def pdf_url_for(paper_id: str, version: int | None) -> str:
     return f"https://arxiv.org/pdf/{paper_id}" + (f"v{version}" if version else "")
 
 
-# Same rule as digest_tui.text.is_web_url (absolute http(s), a host, no
-# controls or spaces), also refusing bidi overrides; a regex is much faster.
+# The rule of digest_tui.text.is_web_url (absolute http(s), a host, no
+# controls or spaces); the regex is a fast path for ASCII URLs, and others
+# also go through is_web_url, which refuses format characters such as
+# U+200B or U+FEFF that the regex lets through.
 _WEB_URL_RE = re.compile(
     r"https?://[^\s\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069/?#]"
     r"[^\s\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069]{0,4000}",
@@ -126,7 +130,25 @@ def web_url(url: str | None) -> str | None:
     if url is None:
         return None
     url = url.strip()
-    return url if _WEB_URL_RE.fullmatch(url) is not None else None
+    if _WEB_URL_RE.fullmatch(url) is None:
+        return None
+    return url if url.isascii() or is_web_url(url) else None
+
+
+def arxiv_link(url: str | None) -> str | None:
+    """``url`` when it is a safe http(s) link on arxiv.org (or a subdomain).
+
+    A digest is someone else's file: its "PDF" link must not lead elsewhere.
+    Callers fall back to the canonical arxiv.org link for the paper's id.
+    """
+    url = web_url(url)
+    if url is None:
+        return None
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return None
+    return url if host == "arxiv.org" or host.endswith(".arxiv.org") else None
 
 
 # --------------------------------------------------------------------------
@@ -240,12 +262,14 @@ def parse_categories(value: str | None) -> tuple[list[str], str | None]:
     value = absent(value)
     if value is None:
         return [], None
+    value = value[:MAX_FIELD_CHARS]
     cached = _CATEGORIES_CACHE.get(value)
     if cached is None:
         cached = _parse_categories(value)
         if len(_CATEGORIES_CACHE) > 10000:
             _CATEGORIES_CACHE.clear()
-        _CATEGORIES_CACHE[value] = cached
+        if len(value) <= 500:  # never keep a hostile megabyte alive
+            _CATEGORIES_CACHE[value] = cached
     return list(cached[0]), cached[1]
 
 
@@ -283,12 +307,12 @@ def split_authors(value: str | None, plain: bool = False) -> list[str]:
 # Text: HTML, LaTeX, whitespace
 # --------------------------------------------------------------------------
 
-# <a href="URL">text</a>; bounded repeats keep this linear on hostile input.
-_A_RE = re.compile(
-    r"""<a\s[^<>]{0,2000}?\bhref\s*=\s*(?:"([^"<>]{0,2000})"|'([^'<>]{0,2000})'|([^\s"'<>]{1,2000}))"""
-    r"""[^<>]{0,2000}>([^<]{0,1000})</a\s*>""",
-    re.IGNORECASE,
-)
+# <a href="URL">text</a>.  The element is found first by a pattern that
+# cannot backtrack (possessive runs that stop at "<" or ">"), then the href is
+# looked for inside the tag alone.  (One regex doing both was quadratic on a
+# long unclosed tag: 4 s for 1 MB of "<a href=xxx...".)
+_A_RE = re.compile(r"<a\s([^<>]{0,6000}+)>([^<]{0,1000}+)</a\s*>", re.IGNORECASE)
+_HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)'|([^\s"'<>]+))""", re.IGNORECASE)
 _BR_RE = re.compile(r"<br\s{0,10}/?\s{0,10}>", re.IGNORECASE)
 # Only real (and common) HTML tags are dropped: abstracts also hold text such
 # as "<human; verb; object>", "<https://...>" or NLP tokens like "<s>".
@@ -369,8 +393,11 @@ def _tex_link(m: re.Match[str]) -> str:
 
 
 def _link_text(m: re.Match[str]) -> str:
-    url = html.unescape(m.group(1) or m.group(2) or m.group(3) or "").strip()
-    text = m.group(4).strip()
+    href = _HREF_RE.search(m.group(1))
+    if href is None:
+        return m.group(0)  # not a link; _TAG_RE drops the tags
+    url = html.unescape(href.group(1) or href.group(2) or href.group(3) or "").strip()
+    text = m.group(2).strip()
     plain = html.unescape(text).strip()
     lowered = plain.lower()
     if not url or plain == url:
@@ -449,10 +476,24 @@ def collapse(text: str, plain: bool = False) -> str:
     return " ".join(text.split())
 
 
+# The longest field text kept (arXiv abstracts are under 2,000 characters).
+# A longer one is cut, so a hostile file cannot make every later step
+# (cleaning, indexing, drawing a row of the list) pay for megabytes of it.
+MAX_FIELD_CHARS = 100_000
+FIELD_CUT = f"entry text longer than {MAX_FIELD_CHARS} characters cut short"
+
+
+def too_long(texts: Iterable[str]) -> bool:
+    """True when one of ``texts`` will be cut to :data:`MAX_FIELD_CHARS`."""
+    return any(len(t) > MAX_FIELD_CHARS for t in texts)
+
+
 def clean_inline(text: str, plain: bool = False) -> str:
     """One line of safe, readable text (titles, authors, comments, ...)."""
     if not text:
         return ""
+    if len(text) > MAX_FIELD_CHARS:
+        text = text[:MAX_FIELD_CHARS]
     text, plain = _clean_markup(text, " ", plain)
     return collapse(text, plain)
 
@@ -461,6 +502,8 @@ def clean_abstract(text: str, plain: bool = False) -> str:
     """Safe, readable abstract text; paragraphs separated by a blank line."""
     if not text:
         return ""
+    if len(text) > MAX_FIELD_CHARS:
+        text = text[:MAX_FIELD_CHARS]
     text, plain = _clean_markup(text, "\n\n", plain)
     if "\n" not in text:
         return collapse(text, plain)
@@ -485,6 +528,10 @@ _FILLABLE = (
 )
 
 
+# Warnings kept per file; the rest are only counted (see digest_tui.parsing).
+MAX_WARNINGS = 1000
+
+
 class Collector:
     """Papers of one file; an id seen again adds an appearance to the first."""
 
@@ -493,9 +540,23 @@ class Collector:
         self.papers: list[Paper] = []
         self.warnings: list[ParseWarning] = []
         self._by_id: dict[str, Paper] = {}
+        self._more = 0  # warnings past MAX_WARNINGS
+        self._more_line = 0  # line of the first of them
 
     def warn(self, line: int, message: str) -> None:
-        self.warnings.append(ParseWarning(self.source, line, message))
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(ParseWarning(self.source, line, message))
+            return
+        if not self._more:
+            self._more_line = line
+        self._more += 1
+
+    def all_warnings(self) -> list[ParseWarning]:
+        """The warnings kept, then one line counting those that were not."""
+        if not self._more:
+            return self.warnings
+        more = f"... {self._more} more warning{'s' if self._more != 1 else ''} not shown"
+        return [*self.warnings, ParseWarning(self.source, self._more_line, more)]
 
     def add(self, paper: Paper, appearance: Appearance) -> None:
         old = self._by_id.get(paper.id)

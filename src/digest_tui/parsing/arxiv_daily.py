@@ -16,8 +16,11 @@ import re
 
 from digest_tui.models import Appearance, Paper, ParseResult
 from digest_tui.parsing._common import (
+    FIELD_CUT,
+    MAX_FIELD_CHARS,
     Collector,
     abs_url_for,
+    arxiv_link,
     clean_abstract,
     clean_inline,
     find_arxiv_id,
@@ -27,13 +30,15 @@ from digest_tui.parsing._common import (
     normalize_id,
     pdf_url_for,
     split_lines,
-    web_url,
 )
 
 NAME = "arxiv_daily"
+_CUT_SHORT = "entry may be cut short: the file does not end with a newline (truncated?)"
 
 _SNIFF_CHARS = 65536
-_HEADER_RE = re.compile(r"#\s{0,5}arxiv\s{1,5}(\S{1,60})\s{0,5}--\s{0,5}(.{0,80}?)\s*", re.I)
+# Matched against the line with trailing whitespace removed: a trailing
+# "\s*" after the lazy date made a long line of spaces quadratic.
+_HEADER_RE = re.compile(r"#\s{0,5}arxiv\s{1,5}(\S{1,60})\s{0,5}--\s{0,5}(.{0,80})", re.I)
 _SNIFF_RE = re.compile(
     r"^#[ \t]{0,5}arxiv[ \t]{1,5}\S{1,60}[ \t]{0,5}--"
     r"|^###[ \t]{0,5}\d{1,6}[ \t]{0,5}\.[^\n]{0,3000}\[[ \t]{0,5}:arrow_down:[ \t]{0,5}\]\(",
@@ -45,7 +50,13 @@ _LINK_RE = re.compile(r"\[\s{0,20}:arrow_down:\s{0,20}\]\(\s{0,20}([^()\s]{0,200
 
 def sniff(text: str) -> bool:
     """A ``# ArXiv cs.CV --<date>`` header or a numbered ``:arrow_down:`` heading."""
-    return _SNIFF_RE.search(text[:_SNIFF_CHARS]) is not None
+    return sniff_offset(text) is not None
+
+
+def sniff_offset(text: str) -> int | None:
+    """Where the first sign of this format is in ``text`` (its first 64 KiB), or None."""
+    m = _SNIFF_RE.search(text[:_SNIFF_CHARS])
+    return None if m is None else m.start()
 
 
 def _split_heading(line: str) -> tuple[str, str | None]:
@@ -78,11 +89,16 @@ def parse(text: str, source: str) -> ParseResult:
     head_text = ""
     body: list[str] = []
     saw_quote = False
+    cut_short = bool(text) and text[-1] not in "\n\r"
 
     def finish(last: bool) -> None:
         title_raw, link = _split_heading(head_text)
         title = clean_inline(title_raw, plain)
         found = normalize_id(link) if link else None
+        if link is None and body and body[0].startswith(("- **", "* **")):
+            # "- **Arxiv ID**: ..." lines: an entry of the other format.
+            out.warn(head_no, "entry skipped: an arxiv_fields entry in an arxiv_daily digest")
+            return
         if found is None:
             found = find_arxiv_id(head_text) or find_arxiv_id("\n".join(body))
         if found is None:
@@ -97,9 +113,13 @@ def parse(text: str, source: str) -> ParseResult:
         if not saw_quote and not abstract:
             note = " (file truncated?)" if last else ""
             out.warn(head_no, f"entry has no abstract{note}")
+        elif last and cut_short:
+            out.warn(head_no, _CUT_SHORT)
         if not title:
             out.warn(head_no, "entry has no title")
-        pdf = web_url(clean_inline(link)) if link else None
+        if len(head_text) > MAX_FIELD_CHARS or sum(map(len, body)) > MAX_FIELD_CHARS:
+            out.warn(head_no, FIELD_CUT)
+        pdf = arxiv_link(clean_inline(link)) if link else None
         paper = Paper(
             id=paper_id,
             title=title,
@@ -124,7 +144,7 @@ def parse(text: str, source: str) -> ParseResult:
                 body = []
                 saw_quote = False
                 continue
-            m = _HEADER_RE.fullmatch(line)
+            m = _HEADER_RE.fullmatch(line.rstrip())
             if m is not None:
                 new_date = iso_date(m.group(2))
                 if new_date is None:
@@ -149,5 +169,5 @@ def parse(text: str, source: str) -> ParseResult:
     elif not header_seen:
         out.warn(1, "no digest header")
     result.papers = out.papers
-    result.warnings = out.warnings
+    result.warnings = out.all_warnings()
     return result

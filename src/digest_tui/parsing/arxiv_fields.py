@@ -25,9 +25,12 @@ import re
 
 from digest_tui.models import Appearance, Paper, ParseResult
 from digest_tui.parsing._common import (
+    FIELD_CUT,
+    MAX_FIELD_CHARS,
     Collector,
     abs_url_for,
     absent,
+    arxiv_link,
     clean_abstract,
     clean_inline,
     find_arxiv_id,
@@ -40,14 +43,17 @@ from digest_tui.parsing._common import (
     pdf_url_for,
     split_authors,
     split_lines,
+    too_long,
     web_url,
 )
 
 NAME = "arxiv_fields"
+_CUT_SHORT = "entry may be cut short: the file does not end with a newline (truncated?)"
 
 _SNIFF_CHARS = 65536
+# Matched against the line with trailing whitespace removed (see arxiv_daily).
 _HEADER_RE = re.compile(
-    r"#\s{0,5}arxiv\s{1,5}papers\s{1,5}in\s{1,5}(\S{1,60})\s{1,5}on\s{1,5}(\S{1,40})\s*", re.I
+    r"#\s{0,5}arxiv\s{1,5}papers\s{1,5}in\s{1,5}(\S{1,60})\s{1,5}on\s{1,5}(\S{1,40})", re.I
 )
 _SNIFF_RE = re.compile(
     r"^#[ \t]{0,5}arxiv[ \t]{1,5}papers[ \t]{1,5}in[ \t]"
@@ -102,20 +108,27 @@ _FAST_FIELDS.update({"- **Arxiv ID": "id", "- **arXiv ID": "id", "- **ArXiv ID":
 
 def sniff(text: str) -> bool:
     """A ``# Arxiv Papers in <cat> on <date>`` header or ``- **Arxiv ID**:`` fields."""
-    return _SNIFF_RE.search(text[:_SNIFF_CHARS]) is not None
+    return sniff_offset(text) is not None
+
+
+def sniff_offset(text: str) -> int | None:
+    """Where the first sign of this format is in ``text`` (its first 64 KiB), or None."""
+    m = _SNIFF_RE.search(text[:_SNIFF_CHARS])
+    return None if m is None else m.start()
 
 
 def _links(value: str | None) -> tuple[str | None, str | None]:
     """(pdf URL, abs URL) from ``[PDF](url)`` links or bare URLs."""
     if value is None:
         return None, None
+    value = value[:MAX_FIELD_CHARS]
     pdf: str | None = None
     abs_: str | None = None
     candidates = [(label.strip().lower(), url) for label, url in _MD_LINK_RE.findall(value)]
     if not candidates:
         candidates = [("", url) for url in _URL_RE.findall(value)]
     for label, url in candidates:
-        if web_url(url) is None:
+        if arxiv_link(url) is None:
             continue
         if pdf is None and (label == "pdf" or "/pdf/" in url or url.lower().endswith(".pdf")):
             pdf = url
@@ -138,6 +151,7 @@ def parse(text: str, source: str) -> ParseResult:
     current: list[str] | None = None  # parts of the field being read
     current_key = ""
     pending_break = False
+    cut_short = bool(text) and text[-1] not in "\n\r"
 
     def finish(last: bool) -> None:
         joined = {k: v[0] if len(v) == 1 else " ".join(v) for k, v in fields.items()}
@@ -149,6 +163,10 @@ def parse(text: str, source: str) -> ParseResult:
         id_is_url = found is not None and id_value is not None and web_url(id_value) is not None
         if found is None:
             found = find_arxiv_id("\n".join(joined.values()))
+        if found is None and not fields and ":arrow_down:" in head_text:
+            # "### 1.Title [ :arrow_down: ](pdf)": an entry of the other format.
+            out.warn(head_no, "entry skipped: an arxiv_daily entry in an arxiv_fields digest")
+            return
         if found is None:
             if id_value is None:
                 what = "no Arxiv ID field" if "id" not in fields else "Arxiv ID is empty"
@@ -164,7 +182,7 @@ def parse(text: str, source: str) -> ParseResult:
             if from_pdf is not None and from_pdf[0] == paper_id:
                 version = from_pdf[1]
         if id_is_url and abs_ is None and id_value is not None:
-            abs_ = id_value.strip()
+            abs_ = arxiv_link(id_value)
         categories, primary = parse_categories(joined.get("categories"))
         own_primary = absent(joined.get("primary"))
         if own_primary is not None:
@@ -174,8 +192,12 @@ def parse(text: str, source: str) -> ParseResult:
         if summary_parts is None:
             note = " (file truncated?)" if last else ""
             out.warn(head_no, f"entry has no Summary field{note}")
+        elif last and cut_short:
+            out.warn(head_no, _CUT_SHORT)
         if not title:
             out.warn(head_no, "entry has no title")
+        if too_long((head_text, *joined.values())):
+            out.warn(head_no, FIELD_CUT)
         comment = absent(joined.get("comment"))
         journal = absent(joined.get("journal"))
         doi = absent(joined.get("doi"))
@@ -230,7 +252,7 @@ def parse(text: str, source: str) -> ParseResult:
                 current = None
                 pending_break = False
                 continue
-            m = _HEADER_RE.fullmatch(line)
+            m = _HEADER_RE.fullmatch(line.rstrip())
             if m is not None:
                 new_date = iso_date(m.group(2))
                 if new_date is None:
@@ -282,5 +304,5 @@ def parse(text: str, source: str) -> ParseResult:
     elif not header_seen:
         out.warn(1, "no digest header")
     result.papers = out.papers
-    result.warnings = out.warnings
+    result.warnings = out.all_warnings()
     return result

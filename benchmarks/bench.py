@@ -309,5 +309,6 @@ def main() -> int:
         output.write_text(text + ("\n" + notes if notes else ""), encoding="utf-8")
     return 0
 
+
 if __name__ == "__main__":
     raise SystemExit(main())

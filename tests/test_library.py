@@ -310,3 +310,15 @@ def test_paper_moves_to_its_newest_digest_and_back(tmp_path: Path) -> None:
         (root / "new.md").unlink()
         lib.scan(workers=1)
         assert lib.search("").pids.tolist() == before
+
+
+def test_day_starts_match_the_dates(seeds_dir: Path, tmp_path: Path) -> None:
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+        for q in ("", "segmentation", "is:unread", "zzzz"):
+            result = lib.search(q)
+            dates = result.dates
+            expected = [i for i, d in enumerate(dates) if i == 0 or d != dates[i - 1]]
+            assert result.day_starts() == expected
+            assert [result.date_at(i) for i in expected] == [dates[i] for i in expected]
+        assert len(lib.search("").day_starts()) == 5

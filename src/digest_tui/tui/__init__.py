@@ -1,0 +1,1 @@
+"""The Textual reader.  It only presents the core (library, state, queries)."""

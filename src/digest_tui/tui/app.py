@@ -1,0 +1,1167 @@
+"""The reader: a list of papers and a detail pane, over the core.
+
+The app only presents the core: the :class:`~digest_tui.library.Library`
+finds papers, the :class:`~digest_tui.state.StateStore` keeps marks (every
+change is committed before the key press returns), and the widgets post
+messages up to this class, which coordinates them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import quote
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.markup import escape
+from textual.theme import Theme
+from textual.timer import Timer
+from textual.widgets import Footer
+
+from digest_tui.config import Config, Paths, sample_dir, save_setting_theme
+from digest_tui.library import Library, LibraryError, Row, ScanReport, SearchResult
+from digest_tui.models import Paper
+from digest_tui.opening import OpenError, is_remote_session, open_url
+from digest_tui.query import Query, QueryError, parse_query
+from digest_tui.state import StateError, StateStore
+from digest_tui.text import is_web_url, one_line
+from digest_tui.tui.bars import FilterBar, HeaderInfo, StatusHeader
+from digest_tui.tui.commands import ActionCommands, JumpToPaper, find_papers
+from digest_tui.tui.detail import DetailScroll, PaperDetail
+from digest_tui.tui.paper_list import MarkSets, PaperList
+from digest_tui.tui.screens import (
+    ConfirmScreen,
+    FirstRunScreen,
+    HelpScreen,
+    KeyHelp,
+)
+
+Opener = Callable[[str], None]
+
+EXIT_STORE = 3
+TYPING_PAUSE = 0.12  # seconds of quiet before a typed filter runs
+COUNT_PAUSE = 0.25
+THEME_SAVE_DELAY = 1.0
+
+#: The views: name -> (label in the header, terms added to the filter).
+VIEWS: dict[str, tuple[str, str]] = {
+    "all": ("All", ""),
+    "unread": ("Unread", "is:unread"),
+    "starred": ("Starred", "is:starred"),
+}
+
+
+class _ScanCancelled(Exception):
+    """The app is closing: stop scanning."""
+
+
+def _link_markup(url: str, text: str | None = None) -> str:
+    """Content markup for a clickable link to an http(s) URL (quotes and brackets
+    percent-encoded so the URL cannot break out of the markup)."""
+    safe = quote(url, safe=":/?#@!$&()*+,;=%~-._")
+    return f'[link="{safe}"]{escape(text if text is not None else safe)}[/link]'
+
+
+def _display_path(path: Path) -> str:
+    text = str(path)
+    home = str(Path.home())
+    if home and home != "/" and text.startswith(home + os.sep):
+        return "~" + text[len(home) :]
+    return text
+
+
+class DigestApp(App[int]):
+    """The digest reader."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "digest-tui"
+    COMMANDS = App.COMMANDS | {ActionCommands, JumpToPaper}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (100, "-wide"),
+    ]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("slash", "focus_filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
+        Binding("s", "star", "Star", id="star"),
+        Binding("r", "toggle_read", "Read", id="toggle_read", tooltip="Mark read / unread"),
+        Binding("n", "next_unread", "Next unread", id="next_unread"),
+        Binding("N", "previous_unread", "Previous unread", id="previous_unread", show=False),
+        Binding("right_square_bracket", "next_day", "Next digest day", id="next_day", show=False),
+        Binding(
+            "left_square_bracket",
+            "previous_day",
+            "Previous digest day",
+            id="previous_day",
+            show=False,
+        ),
+        Binding("o", "open_pdf", "PDF", id="open_pdf", tooltip="Open the PDF"),
+        Binding("O", "open_abstract", "Open abstract page", id="open_abstract", show=False),
+        Binding("y", "copy_link", "Copy PDF link", id="copy_link", show=False),
+        Binding("A", "mark_all_read", "Mark all in view read", id="mark_all_read", show=False),
+        Binding("u", "undo_mark_all", "Undo mark all read", id="undo_mark_all", show=False),
+        Binding("a", "view('all')", "View: all papers", id="view_all", show=False),
+        Binding("U", "view('unread')", "View: unread only", id="view_unread", show=False),
+        Binding("S", "view('starred')", "View: starred only", id="view_starred", show=False),
+        Binding("ctrl+r", "rescan", "Rescan digests and state", id="rescan", show=False),
+        Binding("T", "change_theme", "Choose theme", id="theme", show=False),
+        Binding("ctrl+p", "command_palette", "Command palette", id="command_palette", show=False),
+    ]
+
+    #: Help and palette sections: (title, binding ids).
+    SECTIONS: ClassVar[list[tuple[str, tuple[str, ...]]]] = [
+        (
+            "Moving",
+            (
+                "list.down",
+                "list.up",
+                "list.first",
+                "list.last",
+                "list.page_down",
+                "list.page_up",
+                "list.half_down",
+                "list.half_up",
+                "next_day",
+                "previous_day",
+                "next_unread",
+                "previous_unread",
+                "list.detail",
+            ),
+        ),
+        ("Marks", ("star", "toggle_read", "mark_all_read", "undo_mark_all")),
+        (
+            "Views and filter",
+            (
+                "view_all",
+                "view_unread",
+                "view_starred",
+                "filter",
+                "clear_filter",
+                "filter.clear",
+                "filter.leave",
+            ),
+        ),
+        ("Links", ("open_pdf", "open_abstract", "copy_link")),
+        (
+            "Detail pane",
+            (
+                "detail.down",
+                "detail.up",
+                "detail.top",
+                "detail.bottom",
+                "detail.page_down",
+                "detail.page_up",
+                "detail.back",
+            ),
+        ),
+        ("App", ("help", "command_palette", "rescan", "theme", "quit")),
+    ]
+
+    def __init__(
+        self,
+        library: Library,
+        state: StateStore,
+        *,
+        config: Config | None = None,
+        config_file: Path | None = None,
+        roots: Sequence[Path] = (),
+        is_sample: bool = False,
+        sample_path: Path | None = None,
+        opener: Opener | None = None,
+        scan_on_start: bool = True,
+        state_poll_interval: float | None = 3.0,
+    ) -> None:
+        self.config = config or Config()
+        self.library = library
+        self.state = state
+        self.config_file = config_file
+        self.roots = list(roots)
+        self.is_sample = is_sample
+        self.sample_path = sample_path
+        self._opener = opener
+        self._scan_on_start = scan_on_start
+        self._state_poll_interval = state_poll_interval
+        self.marks = MarkSets()
+        self.view = "all"
+        self.filter_text = ""
+        self._query: Query = parse_query("")
+        self._search_gen = 0
+        self._count_gen = 0
+        self._result: SearchResult | None = None
+        self._counts: tuple[int | None, int | None] = (None, None)
+        self._current_pid: int | None = None
+        self._anchor_pid: int | None = None
+        self._current_paper: Paper | None = None
+        self._read_timer: Timer | None = None
+        self._undo: dict[str, bool] | None = None
+        self._pending_jump: int | None = None
+        self._scanning = False
+        self._scan_progress = ""
+        self._scanned_once = False
+        self._reader_closing = False
+        self._state_version = -1
+        self._saved_theme: str | None = None
+        self._first_run_shown = False
+        self._signals_installed = False
+        self._theme_timer: Timer | None = None
+        super().__init__()
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        yield FilterBar(id="filter-bar")
+        with Horizontal(id="main"):
+            yield PaperList(self.library.rows, self.marks, id="paper-list")
+            with DetailScroll(id="detail-scroll"):
+                yield PaperDetail(id="detail")
+        yield Footer(id="footer")
+
+    @property
+    def paper_list(self) -> PaperList:
+        return self.query_one("#paper-list", PaperList)
+
+    @property
+    def detail(self) -> PaperDetail:
+        return self.query_one("#detail", PaperDetail)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one("#filter-bar", FilterBar)
+
+    def on_mount(self) -> None:
+        for problem in self.config.problems:
+            self.notify(one_line(problem), severity="warning", markup=False, timeout=8)
+        self._apply_keymap()
+        self._apply_theme()
+        self._load_marks()
+        self.paper_list.focus()
+        self.paper_list.empty_message = "Loading…"
+        self._install_signal_handlers()
+        if self.state.readonly:
+            self.notify(
+                f"Marks cannot be saved: {self.state.readonly_reason or 'read-only'}",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+        self._request_search(first=True)
+        if self._scan_on_start:
+            self._start_scan(announce=False)
+        if self._state_poll_interval:
+            self.set_interval(self._state_poll_interval, self._poll_state)
+
+    def _install_signal_handlers(self) -> None:
+        """A hang-up (closed terminal, dropped SSH) or TERM exits cleanly.
+
+        Marks are committed as they are made, so nothing is lost either way;
+        this just lets the app close its stores instead of dying mid-write.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(sig, self._on_hangup, sig)
+            self._signals_installed = True
+        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+            pass
+
+    def _on_hangup(self, sig: int) -> None:
+        self._reader_closing = True
+        # If the terminal is gone, shutting down may block on it: do not wait long.
+        timer = threading.Timer(3.0, os._exit, (128 + int(sig),))
+        timer.daemon = True
+        timer.start()
+        self.exit(128 + int(sig))
+
+    def _apply_keymap(self) -> None:
+        known = set(self.all_binding_ids())
+        keymap: dict[str, str] = {}
+        for binding_id, keys in self.config.keys.items():
+            if binding_id in known:
+                keymap[binding_id] = keys
+            else:
+                self.notify(
+                    f"[keys] {binding_id!r} is not a key binding id; ignored (see ? for ids)",
+                    severity="warning",
+                    markup=False,
+                    timeout=8,
+                )
+        if keymap:
+            self.set_keymap(keymap)
+
+    def _apply_theme(self) -> None:
+        wanted = self.config.theme
+        if wanted:
+            if wanted in self.available_themes:
+                self.theme = wanted
+            else:
+                self.notify(
+                    f"theme {wanted!r} is not known; using {self.theme}",
+                    severity="warning",
+                    markup=False,
+                )
+        self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def _on_theme_changed(self, theme: Theme) -> None:
+        # The theme picker previews themes as the user moves through them:
+        # save the one they stay with, a moment later (or on quitting).
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(THEME_SAVE_DELAY, self._save_theme_soon)
+
+    def _save_theme_soon(self) -> None:
+        self._theme_timer = None
+        name = self.theme
+        if name != self._saved_theme and self.config_file is not None:
+            self._saved_theme = name
+            self._save_theme_worker(name)
+
+    def _save_theme_now(self) -> None:
+        """On quitting: keep a theme chosen in the last moment too."""
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+            self._theme_timer = None
+        name = self.theme
+        if name != self._saved_theme and self.config_file is not None:
+            self._saved_theme = name
+            self._save_theme_file(name)
+
+    @work(thread=True, group="config", exit_on_error=False)
+    def _save_theme_worker(self, name: str) -> None:
+        self._save_theme_file(name, from_thread=True)
+
+    def _save_theme_file(self, name: str, *, from_thread: bool = False) -> None:
+        assert self.config_file is not None
+        try:
+            save_setting_theme(self.config_file, name)
+        except OSError as exc:
+            message = f"cannot save the theme in {self.config_file}: {exc.strerror or exc}"
+            if from_thread:
+                self._from_thread(self.notify, message, severity="error", markup=False)
+            else:
+                self.notify(message, severity="error", markup=False)
+
+    # ------------------------------------------------------------------ bindings
+
+    def _all_bindings(self) -> Iterable[tuple[Binding, str]]:
+        """Every binding of the reader and where it acts: app, list, detail, filter."""
+        sources: list[tuple[str, list[BindingType]]] = [
+            ("app", list(self.BINDINGS)),
+            ("list", list(PaperList.BINDINGS)),
+            ("detail", list(DetailScroll.BINDINGS)),
+            ("filter", list(FilterBar.BINDINGS)),
+            ("screen", list(HelpScreen.BINDINGS)),
+            ("screen", list(FirstRunScreen.BINDINGS)),
+            ("screen", list(ConfirmScreen.BINDINGS)),
+        ]
+        for target, bindings in sources:
+            for binding in bindings:
+                if isinstance(binding, Binding) and binding.id:
+                    yield binding, target
+
+    def all_binding_ids(self) -> list[str]:
+        return [b.id for b, _ in self._all_bindings() if b.id]
+
+    def key_display(self, binding: Binding) -> str:
+        keymap: dict[str, str] = getattr(self, "_keymap", {})
+        keys = keymap.get(binding.id or "", binding.key)
+        shown = []
+        for key in keys.split(","):
+            key = key.strip()
+            if key:
+                shown.append(self.get_key_display(Binding(key, binding.action)))
+        return " ".join(shown)
+
+    def help_sections(self) -> list[tuple[str, list[KeyHelp]]]:
+        by_id = {b.id: b for b, _ in self._all_bindings()}
+        sections: list[tuple[str, list[KeyHelp]]] = []
+        for title, ids in self.SECTIONS:
+            rows = []
+            for binding_id in ids:
+                binding = by_id.get(binding_id)
+                if binding is not None:
+                    rows.append(KeyHelp(self.key_display(binding), binding.description, binding_id))
+            sections.append((title, rows))
+        return sections
+
+    def palette_actions(self) -> list[tuple[KeyHelp, str]]:
+        """Every action for the command palette (all but the palette itself)."""
+        return [
+            (row, title)
+            for title, rows in self.help_sections()
+            for row in rows
+            if row.binding_id != "command_palette"
+        ]
+
+    def run_binding(self, binding_id: str) -> None:
+        """Run the action of a binding, on the pane it belongs to (command palette)."""
+        for binding, target in self._all_bindings():
+            if binding.id != binding_id:
+                continue
+            namespace: object = self
+            if target == "list":
+                namespace = self.paper_list
+            elif target == "detail":
+                namespace = self.query_one("#detail-scroll", DetailScroll)
+            elif target == "filter":
+                namespace = self.filter_bar
+            self.call_later(self.run_action, binding.action, namespace)
+            return
+
+    #: What the app's keys may do while another screen is on top.
+    _OTHER_SCREEN_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"quit", "command_palette", "change_theme"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        screen = self.screen
+        if isinstance(screen, (HelpScreen, ConfirmScreen, FirstRunScreen)):
+            if action == "rescan":
+                return isinstance(screen, FirstRunScreen)
+            return action in self._OTHER_SCREEN_ACTIONS
+        return True
+
+    # ------------------------------------------------------------------ marks
+
+    def _load_marks(self) -> None:
+        try:
+            self._state_version = self.state.data_version()
+            read = self.state.ids_where(read=True)
+            starred = self.state.ids_where(starred=True)
+        except StateError as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False)
+            return
+        self.marks.read = read
+        self.marks.starred = starred
+
+    def _poll_state(self) -> None:
+        """Pick up marks another digest-tui (or `digest-tui mark`) saved."""
+        try:
+            version = self.state.data_version()
+        except StateError:
+            return
+        if version != self._state_version:
+            self._reload_marks()
+
+    def _reload_marks(self) -> None:
+        self._load_marks()
+        self.paper_list.refresh()
+        self._refresh_detail_marks()
+        self._request_counts()
+
+    def _note_own_write(self) -> None:
+        try:
+            self._state_version = self.state.data_version()
+        except StateError:
+            pass
+
+    def _refresh_detail_marks(self) -> None:
+        paper = self._current_paper
+        if paper is not None:
+            self.detail.set_marks(
+                read=self.marks.is_read(paper.id), starred=self.marks.is_starred(paper.id)
+            )
+
+    def _set_mark(
+        self, paper: Paper, *, read: bool | None = None, starred: bool | None = None
+    ) -> bool:
+        """Save a mark; True when it was saved."""
+        was_read = self.marks.is_read(paper.id)
+        was_starred = self.marks.is_starred(paper.id)
+        try:
+            if read is not None and read != was_read:
+                self.state.set_read(paper.id, read)
+            if starred is not None and starred != was_starred:
+                self.state.set_starred(paper.id, starred)
+        except StateError as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
+            return False
+        self._note_own_write()
+        unread, starred_count = self._counts
+        if read is not None and read != was_read:
+            self.marks.set_read(paper.id, read)
+            if unread is not None:
+                unread += -1 if read else 1
+        if starred is not None and starred != was_starred:
+            self.marks.set_starred(paper.id, starred)
+            if starred_count is not None:
+                starred_count += 1 if starred else -1
+        self._counts = (unread, starred_count)
+        pid = self._current_pid
+        if pid is not None:
+            self.paper_list.refresh_pid(pid)
+        self._refresh_detail_marks()
+        self._update_header()
+        return True
+
+    def action_star(self) -> None:
+        paper = self._sync_current()
+        if paper is None:
+            return
+        self._set_mark(paper, starred=not self.marks.is_starred(paper.id))
+
+    def action_toggle_read(self) -> None:
+        paper = self._sync_current()
+        if paper is None:
+            return
+        self._stop_read_timer()  # the user decides now
+        self._set_mark(paper, read=not self.marks.is_read(paper.id))
+
+    def _stop_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.stop()
+            self._read_timer = None
+
+    def _start_read_timer(self, pid: int) -> None:
+        self._stop_read_timer()
+        delay = self.config.mark_read_delay
+        if delay < 0:
+            return
+        if delay == 0:
+            self._auto_read(pid)
+            return
+        self._read_timer = self.set_timer(delay, partial(self._auto_read, pid))
+
+    def _auto_read(self, pid: int) -> None:
+        self._read_timer = None
+        paper = self._current_paper
+        if pid != self._current_pid or paper is None or self.marks.is_read(paper.id):
+            return
+        if self.state.readonly:
+            return
+        self._set_mark(paper, read=True)
+
+    def action_mark_all_read(self) -> None:
+        result = self._result
+        if result is None or not len(result):
+            self.notify("No papers in this view.", markup=False)
+            return
+        count = len(result)
+        unread = self._counts[0]
+        detail = f"{VIEWS[self.view][0]} view"
+        if self.filter_text:
+            detail += f", filter: {one_line(self.filter_text)}"
+        if unread is not None:
+            detail += f" ({unread:,} unread)"
+        detail += ". Press u afterwards to undo."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._mark_all_worker(result.pids)
+
+        self.push_screen(
+            ConfirmScreen(f"Mark all {count:,} paper{'s' if count != 1 else ''} read?", detail),
+            answered,
+        )
+
+    @work(thread=True, group="marks", exit_on_error=False)
+    def _mark_all_worker(self, pids: Sequence[int]) -> None:
+        ids: list[str] = []
+        chunk = 2000
+        for start in range(0, len(pids), chunk):
+            part = list(pids[start : start + chunk])
+            rows = self.library.rows(part)
+            ids.extend(rows[p].id for p in part if p in rows)
+        try:
+            previous = self.state.set_read_many(ids, True)
+        except StateError as exc:
+            self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
+            return
+        changed = {pid: False for pid, was in previous.items() if not was}
+        self._from_thread(self._after_mark_all, changed)
+
+    def _after_mark_all(self, changed: dict[str, bool]) -> None:
+        self._note_own_write()
+        self._stop_read_timer()
+        self._undo = changed
+        self.marks.read.update(changed)
+        self.paper_list.refresh()
+        self._refresh_detail_marks()
+        self._request_counts()
+        n = len(changed)
+        self.notify(
+            f"Marked {n:,} paper{'s' if n != 1 else ''} read. Press u to undo.", markup=False
+        )
+
+    def action_undo_mark_all(self) -> None:
+        undo = self._undo
+        if not undo:
+            self.notify("Nothing to undo.", markup=False)
+            return
+        try:
+            self.state.restore_read(undo)
+        except StateError as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False)
+            return
+        self._note_own_write()
+        self._undo = None
+        for paper_id, value in undo.items():
+            self.marks.set_read(paper_id, value)
+        self.paper_list.refresh()
+        self._refresh_detail_marks()
+        self._request_counts()
+        n = len(undo)
+        self.notify(f"Undone: {n:,} paper{'s' if n != 1 else ''} unread again.", markup=False)
+
+    # ------------------------------------------------------------------ searching
+
+    def _view_query(self) -> Query | None:
+        try:
+            query = parse_query(self.filter_text)
+        except QueryError as exc:
+            self.filter_bar.show_error(str(exc))
+            return None
+        self.filter_bar.show_error(None)
+        extra = VIEWS[self.view][1]
+        return query.with_terms(extra) if extra else query
+
+    def _request_search(
+        self, *, first: bool = False, keep_pid: int | None = None, typing: bool = False
+    ) -> None:
+        query = self._view_query()
+        if query is None:
+            return
+        self._query = query
+        self._search_gen += 1
+        if keep_pid is None:
+            keep_pid = (
+                self._pending_jump
+                if self._pending_jump is not None
+                else (self._anchor_pid if self._anchor_pid is not None else self._current_pid)
+            )
+        self._search_worker(query, self._search_gen, keep_pid, first, TYPING_PAUSE if typing else 0)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search_worker(
+        self, query: Query, gen: int, keep_pid: int | None, first: bool, pause: float
+    ) -> None:
+        if pause:
+            # While typing, only the query the user pauses on is run.
+            time.sleep(pause)
+            if gen != self._search_gen:
+                return
+        try:
+            result = self.library.search(query)
+        except (QueryError, LibraryError) as exc:
+            self._from_thread(self._search_failed, gen, str(exc))
+            return
+        except Exception as exc:  # sqlite errors: the index is a cache, say so
+            self._from_thread(self._search_failed, gen, f"search failed: {exc}")
+            return
+        if gen != self._search_gen or self._reader_closing:
+            return
+        self._from_thread(self._apply_result, gen, result, keep_pid, first)
+
+    def _search_failed(self, gen: int, message: str) -> None:
+        if gen == self._search_gen:
+            self.filter_bar.show_error(message)
+
+    def _apply_result(
+        self, gen: int, result: SearchResult, keep_pid: int | None, first: bool
+    ) -> None:
+        if gen != self._search_gen:
+            return
+        self._result = result
+        paper_list = self.paper_list
+        paper_list.empty_message = self._empty_message()
+        if self._pending_jump is not None:
+            keep_pid = self._pending_jump
+            self._pending_jump = None
+        paper_list.set_result(result.pids, result.dates, keep_pid=keep_pid, first_unread=first)
+        self._counts = (None, None)
+        self._update_header()
+        self._request_counts()
+
+    def _empty_message(self) -> str:
+        if self._scanning and self.library_is_empty():
+            return f"Reading digests… {self._scan_progress}".strip()
+        if self.filter_text:
+            return f"No papers match “{one_line(self.filter_text)}” in this view."
+        if self.view == "unread":
+            return "No unread papers. Press a to see all."
+        if self.view == "starred":
+            return "No starred papers yet: press s on a paper to star it."
+        return "No papers."
+
+    def _detail_hint(self) -> str:
+        if self.filter_text:
+            return "Esc clears the filter."
+        if self.view != "all":
+            return "Press a to see all papers."
+        return ""
+
+    def library_is_empty(self) -> bool:
+        return self._result is None or (not len(self._result) and not self.filter_text)
+
+    def _request_counts(self) -> None:
+        self._count_gen += 1
+        shown = len(self._result) if self._result is not None else 0
+        self._count_worker(self._query, self._count_gen, self.view, shown)
+
+    @work(thread=True, exclusive=True, group="count", exit_on_error=False)
+    def _count_worker(self, query: Query, gen: int, view: str, shown: int) -> None:
+        if shown > 5000:
+            time.sleep(COUNT_PAUSE)  # big lists: let quick changes settle first
+            if gen != self._count_gen:
+                return
+        try:
+            if view == "unread":
+                unread = shown
+            else:
+                unread = len(self.library.search(query.with_terms("is:unread")).pids)
+            if view == "starred":
+                starred = shown
+            else:
+                starred = len(self.library.search(query.with_terms("is:starred")).pids)
+        except Exception:
+            return
+        if gen != self._count_gen or self._reader_closing:
+            return
+        self._from_thread(self._apply_counts, gen, unread, starred)
+
+    def _apply_counts(self, gen: int, unread: int, starred: int) -> None:
+        if gen == self._count_gen:
+            self._counts = (unread, starred)
+            self._update_header()
+
+    def _update_header(self) -> None:
+        paper = self._current_paper
+        date = self.paper_list.current_date
+        category = None
+        if paper is not None and paper.appearances:
+            match = [a for a in paper.appearances if a.date == date]
+            category = (match or paper.appearances)[0].category
+        unread, starred = self._counts
+        activity = ""
+        if self._scanning:
+            activity = f"scanning {self._scan_progress}".strip()
+        self.query_one(StatusHeader).update_info(
+            HeaderInfo(
+                view=VIEWS[self.view][0],
+                category=category,
+                date=date,
+                shown=len(self._result) if self._result is not None else 0,
+                unread=unread,
+                starred=starred,
+                filter_text=self.filter_text,
+                activity=activity,
+                readonly=self.state.readonly,
+                sample=self.is_sample,
+            )
+        )
+
+    # ------------------------------------------------------------------ messages
+
+    @on(FilterBar.Changed)
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        if event.text == self.filter_text:
+            return
+        self.filter_text = event.text
+        self._request_search(typing=True)
+
+    @on(FilterBar.Submitted)
+    def _filter_submitted(self, event: FilterBar.Submitted) -> None:
+        self.paper_list.focus()
+
+    @on(FilterBar.Cleared)
+    def _filter_cleared(self, event: FilterBar.Cleared) -> None:
+        self.paper_list.focus()
+
+    @on(DetailScroll.Back)
+    def _detail_back(self, event: DetailScroll.Back) -> None:
+        self.paper_list.focus()
+
+    @on(PaperList.Selected)
+    def _paper_selected(self, event: PaperList.Selected) -> None:
+        self.query_one("#detail-scroll", DetailScroll).focus()
+
+    @on(PaperList.Highlighted)
+    def _paper_highlighted(self, event: PaperList.Highlighted) -> None:
+        # The anchor is the paper the user chose: a filter that hides it for a
+        # moment (while typing) does not lose it.
+        if event.by_user or self._anchor_pid is None:
+            self._anchor_pid = event.pid
+        self._sync_current()
+
+    def _sync_current(self) -> Paper | None:
+        """Show the paper under the list's cursor, now.
+
+        Keys are handled before the list's Highlighted messages arrive, so
+        every action on "the current paper" syncs first: ``j r`` typed fast
+        marks the second paper, never the first.
+        """
+        pid = self.paper_list.current_pid
+        if pid == self._current_pid and (pid is None or self._current_paper is not None):
+            self._update_header()
+            return self._current_paper
+        self._current_pid = pid
+        self._stop_read_timer()
+        paper = None
+        if pid is not None:
+            try:
+                paper = self.library.paper(pid)
+            except Exception as exc:
+                self.notify(f"cannot read the paper: {exc}", severity="error", markup=False)
+        self._current_paper = paper
+        if paper is None:
+            self.detail.set_hint(self._detail_hint() if pid is None else "Paper not found.")
+            self.detail.show(None, read=False, starred=False)
+        else:
+            self.detail.show(
+                paper,
+                read=self.marks.is_read(paper.id),
+                starred=self.marks.is_starred(paper.id),
+            )
+        self.query_one("#detail-scroll", DetailScroll).scroll_home(animate=False)
+        self._update_header()
+        if pid is not None and paper is not None:
+            self._start_read_timer(pid)
+        return paper
+
+    # ------------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_sections()))
+
+    def action_focus_filter(self) -> None:
+        self.filter_bar.input.focus()
+
+    def action_clear_filter(self) -> None:
+        if self.filter_text:
+            self.filter_bar.action_clear()
+            self.filter_text = ""
+            self._request_search()
+        self.paper_list.focus()
+
+    def action_view(self, name: str) -> None:
+        if name not in VIEWS:
+            return
+        if name == self.view:
+            return
+        self.view = name
+        self._request_search()
+
+    def action_next_unread(self) -> None:
+        if not self.paper_list.next_unread():
+            self.notify("No unread papers further down.", markup=False, timeout=3)
+
+    def action_previous_unread(self) -> None:
+        if not self.paper_list.previous_unread():
+            self.notify("No unread papers further up.", markup=False, timeout=3)
+
+    def action_next_day(self) -> None:
+        self.paper_list.next_day()
+
+    def action_previous_day(self) -> None:
+        self.paper_list.previous_day()
+
+    def jump_to_pid(self, pid: int) -> None:
+        """Put the cursor on a paper, widening the view if it is filtered out."""
+        self._anchor_pid = pid
+        result = self._result
+        if result is not None:
+            try:
+                index = result.pids.index(pid)
+            except ValueError:
+                index = -1
+            if index >= 0:
+                self.paper_list.move_to(index)
+                self.paper_list.focus()
+                return
+        self._pending_jump = pid
+        self.view = "all"
+        self.filter_text = ""
+        self.filter_bar.set_text("")
+        self.filter_bar.show_error(None)
+        self._request_search(keep_pid=pid)
+        self.paper_list.focus()
+
+    def find_papers(self, text: str, limit: int) -> list[Row]:
+        """Titles matching ``text`` (runs on a thread for the command palette)."""
+        return find_papers(self.library, text, limit)
+
+    # ------------------------------------------------------------------ links
+
+    def _paper_url(self, kind: str) -> str | None:
+        paper = self._sync_current()
+        if paper is None:
+            self.notify("No paper selected.", markup=False)
+            return None
+        url = paper.pdf_url if kind == "pdf" else paper.abs_url
+        if not url or not is_web_url(url):
+            what = "PDF" if kind == "pdf" else "abstract page"
+            self.notify(f"This paper has no http(s) {what} link.", severity="warning", markup=False)
+            return None
+        return url
+
+    def action_open_pdf(self) -> None:
+        url = self._paper_url("pdf")
+        if url:
+            self.open_link(url)
+
+    def action_open_abstract(self) -> None:
+        url = self._paper_url("abs")
+        if url:
+            self.open_link(url)
+
+    def action_copy_link(self) -> None:
+        url = self._paper_url("pdf")
+        if url:
+            self.copy_link(url)
+
+    def copy_link(self, url: str, *, why: str = "") -> None:
+        """Copy to the user's own clipboard (OSC 52) and show the link, clickable."""
+        self.copy_to_clipboard(url)
+        self.notify(f"{why}Copied {_link_markup(url)}", title="Link copied", markup=True)
+
+    def open_link(self, url: str) -> None:
+        """Open with the configured opener, or copy when over SSH (start nothing)."""
+        if not is_web_url(url):
+            self.notify("Only http(s) links are opened.", severity="warning", markup=False)
+            return
+        if is_remote_session():
+            self.copy_link(url, why="Over SSH nothing is started on this host. ")
+            return
+        self._open_worker(url)
+        self.notify(f"Opening {_link_markup(url)}", markup=True, timeout=3)
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Textual's own link opening goes through the same rules."""
+        self.open_link(url)
+
+    @work(thread=True, group="open", exit_on_error=False)
+    def _open_worker(self, url: str) -> None:
+        opener = self._opener or partial(open_url, command=self.config.opener)
+        try:
+            opener(url)
+        except OpenError as exc:
+            self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
+
+    # ------------------------------------------------------------------ scanning
+
+    def action_rescan(self) -> None:
+        self._reload_marks()
+        self._start_scan(announce=True)
+
+    def _start_scan(self, *, announce: bool) -> None:
+        if self._scanning:
+            return
+        self._scanning = True
+        self._scan_progress = ""
+        self._update_header()
+        self._scan_worker(announce)
+
+    @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
+    def _scan_worker(self, announce: bool) -> None:
+        last = 0.0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            if self._reader_closing:
+                raise _ScanCancelled
+            now = time.monotonic()
+            if total and (now - last >= 0.2 or done == total):
+                last = now
+                try:
+                    self.call_from_thread(self._show_scan_progress, done, total)
+                except RuntimeError:
+                    raise _ScanCancelled from None
+
+        last_batch = 0.0
+        before = 0
+
+        def on_batch(report: ScanReport) -> None:
+            # A first open shows the newest digests while older ones are indexed.
+            nonlocal last_batch
+            if self._reader_closing:
+                raise _ScanCancelled
+            now = time.monotonic()
+            if report.papers_added and now - last_batch >= 1.0:
+                last_batch = now
+                try:
+                    self.call_from_thread(self._show_partial_index, before == 0)
+                except RuntimeError:
+                    raise _ScanCancelled from None
+
+        try:
+            before = self.library.count()
+            report = self.library.scan(progress, on_batch=on_batch)
+            after = self.library.count()
+        except _ScanCancelled:
+            return
+        except Exception as exc:
+            if not self._reader_closing:
+                self._from_thread(self._scan_failed, one_line(str(exc)))
+            return
+        if not self._reader_closing:
+            self._from_thread(self._after_scan, report, before, after, announce)
+
+    def _show_scan_progress(self, done: int, total: int) -> None:
+        self._scan_progress = f"{done:,}/{total:,} files"
+        paper_list = self.paper_list
+        if self.library_is_empty():
+            paper_list.empty_message = self._empty_message()
+            paper_list.refresh()
+        self._update_header()
+
+    def _show_partial_index(self, first: bool) -> None:
+        if first or self._result is None or not len(self._result):
+            self.paper_list.forget_rows()
+            self._request_search(first=self._anchor_pid is None)
+
+    def _scan_failed(self, message: str) -> None:
+        self._scanning = False
+        self._update_header()
+        self.notify(f"Scanning failed: {message}", severity="error", markup=False, timeout=10)
+
+    def _after_scan(self, report: ScanReport, before: int, after: int, announce: bool) -> None:
+        self._scanning = False
+        self._scanned_once = True
+        self._scan_progress = ""
+        if report.changed or self._result is None or not len(self._result):
+            self.paper_list.forget_rows()
+            self._current_paper = None
+            keep = self._current_pid
+            self._current_pid = None
+            self._request_search(keep_pid=keep, first=before == 0)
+        else:
+            self.paper_list.empty_message = self._empty_message()
+            self._update_header()
+        if report.warnings:
+            n = len(report.warnings)
+            self.notify(
+                f"{n} problem{'s' if n != 1 else ''} reading digests"
+                " (`digest-tui check PATH` lists them).",
+                severity="warning",
+                markup=False,
+            )
+        if after == 0:
+            self._show_first_run(report.files_seen)
+            return
+        if self._first_run_shown and isinstance(self.screen, FirstRunScreen):
+            self.pop_screen()
+            self._first_run_shown = False
+        new = after - before
+        if before and new > 0:
+            self.notify(f"{new:,} new paper{'s' if new != 1 else ''}.", markup=False)
+        elif announce:
+            if report.changed:
+                self.notify("Digests updated.", markup=False)
+            else:
+                self.notify("No new digests.", markup=False, timeout=3)
+
+    def _show_first_run(self, files_seen: int) -> None:
+        if self._first_run_shown:
+            return
+        self._first_run_shown = True
+        self.push_screen(
+            FirstRunScreen(
+                [Path(_display_path(r)) for r in self.roots],
+                Path(_display_path(self.config_file)) if self.config_file else None,
+                self.sample_path,
+                files_seen,
+            )
+        )
+
+    # ------------------------------------------------------------------ exit
+
+    def _from_thread(
+        self, callback: Callable[..., object], *args: object, **kwargs: object
+    ) -> None:
+        """``call_from_thread`` that does nothing once the app has gone."""
+        try:
+            self.call_from_thread(callback, *args, **kwargs)
+        except RuntimeError:
+            pass
+
+    async def action_quit(self) -> None:
+        self._reader_closing = True
+        self._stop_read_timer()
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        self._reader_closing = True
+        self._save_theme_now()
+        if self._signals_installed:
+            try:
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGHUP, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+            except (RuntimeError, ValueError, NotImplementedError):
+                pass
+
+
+def _start_process_helpers() -> None:
+    """Start multiprocessing's fork server now, while ``sys.stderr`` is the terminal.
+
+    A scan of many files parses them in worker processes.  Inside the app
+    Textual replaces ``sys.stderr`` with an object whose ``fileno()`` is -1,
+    and multiprocessing cannot start its helper processes from there
+    ("bad value(s) in fds_to_keep"); started here, they are reused.
+    """
+    try:
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+    except Exception:  # pragma: no cover - the scan then says what is wrong
+        pass
+
+
+def run_reader(
+    *,
+    roots: Sequence[Path],
+    paths: Paths,
+    config: Config,
+    is_sample: bool = False,
+    config_file: Path | None = None,
+) -> int:
+    """Open the stores, run the reader, close the stores; an exit code."""
+    from digest_tui.library import index_path_for
+
+    try:
+        state = StateStore(paths.data_dir)
+    except StateError as exc:
+        print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
+        return EXIT_STORE
+    try:
+        library = Library(index_path_for(paths.cache_dir, roots), roots, state_db=paths.state_db)
+    except (LibraryError, OSError) as exc:
+        state.close()
+        print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
+        return EXIT_STORE
+    _start_process_helpers()
+    app = DigestApp(
+        library,
+        state,
+        config=config,
+        config_file=config_file,
+        roots=roots,
+        is_sample=is_sample,
+        sample_path=sample_dir(),
+    )
+    try:
+        value = app.run()
+    finally:
+        app._reader_closing = True
+        state.close()
+        scanning = any(w.group == "scan" and not w.is_finished for w in app.workers)
+        if not scanning:
+            library.close()
+    return int(value if value is not None else (app.return_code or 0))

@@ -1,0 +1,223 @@
+"""The header line and the filter bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import RenderableType
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from digest_tui.text import one_line
+
+
+@dataclass(slots=True, frozen=True)
+class HeaderInfo:
+    """What the header line shows."""
+
+    view: str = "All"
+    category: str | None = None
+    date: str | None = None
+    shown: int = 0
+    unread: int | None = None
+    starred: int | None = None
+    filter_text: str = ""
+    activity: str = ""
+    readonly: bool = False
+    sample: bool = False
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+class StatusHeader(Widget):
+    """One line: where you are, the view, and the counts that matter."""
+
+    DEFAULT_CSS = """
+    StatusHeader {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    StatusHeader > .status-header--app {
+        background: $primary;
+        color: $text;
+        text-style: bold;
+    }
+    StatusHeader > .status-header--view {
+        color: $text-accent;
+        text-style: bold;
+    }
+    StatusHeader > .status-header--muted {
+        color: $text-muted;
+    }
+    StatusHeader > .status-header--warning {
+        color: $text-warning;
+        text-style: bold;
+    }
+    """
+
+    COMPONENT_CLASSES = {
+        "status-header--app",
+        "status-header--view",
+        "status-header--muted",
+        "status-header--warning",
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.info = HeaderInfo()
+
+    def update_info(self, info: HeaderInfo) -> None:
+        if info != self.info:
+            self.info = info
+            self.refresh()
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+    def render(self) -> RenderableType:
+        info = self.info
+        muted = self._style("status-header--muted")
+        sep = (" · ", muted)
+        bar = (" │ ", muted)
+        parts: list[tuple[str, Style] | str] = [(" digest-tui ", self._style("status-header--app"))]
+        parts.append(" ")
+        where = [x for x in (info.category, info.date) if x]
+        if where:
+            parts.append(" · ".join(one_line(x) for x in where))
+            parts.append(bar)
+        parts.append((info.view, self._style("status-header--view")))
+        parts.append(bar)
+        parts.append(_plural(info.shown, "paper"))
+        if info.unread is not None:
+            parts.append(sep)
+            parts.append(f"{info.unread:,} unread")
+        if info.starred is not None:
+            parts.append(sep)
+            parts.append(f"{info.starred:,} starred")
+        if info.filter_text:
+            parts.append(bar)
+            parts.append(("filter: ", muted))
+            parts.append(one_line(info.filter_text))
+        if info.sample:
+            parts.append(bar)
+            parts.append(("sample", muted))
+        if info.readonly:
+            parts.append(bar)
+            parts.append(("read-only", self._style("status-header--warning")))
+        if info.activity:
+            parts.append(bar)
+            parts.append((info.activity, self._style("status-header--warning")))
+        text = Text.assemble(*parts, no_wrap=True, overflow="ellipsis", end="")
+        return text
+
+
+class FilterBar(Vertical):
+    """The filter input and, below it when needed, what is wrong with the query."""
+
+    DEFAULT_CSS = """
+    FilterBar {
+        height: auto;
+        background: $surface;
+    }
+    FilterBar > #filter-row {
+        height: 1;
+    }
+    FilterBar #filter-prompt {
+        width: 3;
+        padding: 0 1;
+        color: $text-accent;
+        text-style: bold;
+    }
+    FilterBar Input {
+        border: none;
+        height: 1;
+        padding: 0;
+        background: $surface;
+    }
+    FilterBar Input:focus {
+        background: $boost;
+    }
+    FilterBar > #filter-error {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        color: $text-error;
+    }
+    FilterBar.-error > #filter-error {
+        display: block;
+    }
+    """
+
+    BINDINGS: list[BindingType] = [
+        Binding("escape", "clear", "Clear and leave the filter", id="filter.clear"),
+        Binding("down", "leave", "Keep the filter, back to the list", id="filter.leave"),
+    ]
+
+    PLACEHOLDER = 'filter: words  "a phrase"  -not  title: author: cat: date: is:unread'
+
+    class Changed(Message):
+        """The filter text changed (as the user types)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Submitted(Message):
+        """Enter in the filter: back to the list."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Cleared(Message):
+        """Escape in the filter: it was emptied."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="filter-row"):
+            yield Static(Text("/"), id="filter-prompt")
+            yield Input(placeholder=self.PLACEHOLDER, id="filter-input", compact=True)
+        yield Static(id="filter-error", markup=False)
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    @property
+    def text(self) -> str:
+        return self.input.value
+
+    def set_text(self, text: str) -> None:
+        self.input.value = text
+
+    def show_error(self, message: str | None) -> None:
+        error = self.query_one("#filter-error", Static)
+        if message:
+            error.update(Text("✗ " + one_line(message)))
+        else:
+            error.update("")
+        self.set_class(bool(message), "-error")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Changed(event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Submitted(event.value))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Submitted(self.input.value))
+
+    def action_clear(self) -> None:
+        self.input.value = ""
+        self.show_error(None)
+        self.post_message(self.Cleared())

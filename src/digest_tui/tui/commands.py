@@ -1,0 +1,134 @@
+"""Command palette providers: every reader action, and "jump to paper"."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
+
+from digest_tui.library import Row
+from digest_tui.query import Query, QueryError, parse_query
+from digest_tui.text import one_line
+
+if TYPE_CHECKING:
+    from digest_tui.tui.screens import KeyHelp
+
+JUMP_LIMIT = 20
+
+
+class ReaderActions(Protocol):
+    """What the providers need from the app (kept small so they stay testable)."""
+
+    def palette_actions(self) -> list[tuple[KeyHelp, str]]: ...
+
+    def run_binding(self, binding_id: str) -> None: ...
+
+    def find_papers(self, text: str, limit: int) -> list[Row]: ...
+
+    def jump_to_pid(self, pid: int) -> None: ...
+
+
+def _label(description: str, keys: str) -> Content:
+    return Content.assemble(description, ("  " + keys, "dim"))
+
+
+class ActionCommands(Provider):
+    """Every key binding of the reader, by its description."""
+
+    def _actions(self) -> list[tuple[KeyHelp, str]]:
+        app = self.app
+        if not hasattr(app, "palette_actions"):
+            return []
+        return app.palette_actions()  # type: ignore[no-any-return]
+
+    async def discover(self) -> Hits:
+        app = self.app
+        for key_help, section in self._actions():
+            yield DiscoveryHit(
+                _label(key_help.description, key_help.keys),
+                partial(app.run_binding, key_help.binding_id),  # type: ignore[attr-defined]
+                text=key_help.description,
+                help=f"{section} · {key_help.binding_id}",
+            )
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        matcher = self.matcher(query)
+        for key_help, section in self._actions():
+            haystack = f"{key_help.description} {key_help.binding_id}"
+            score = matcher.match(haystack)
+            if score > 0:
+                yield Hit(
+                    score,
+                    _label(key_help.description, key_help.keys),
+                    partial(app.run_binding, key_help.binding_id),  # type: ignore[attr-defined]
+                    text=key_help.description,
+                    help=f"{section} · {key_help.binding_id}",
+                )
+
+
+def title_query(text: str) -> Query | None:
+    """The typed text as a query on titles (``None`` if it cannot be read)."""
+    try:
+        query = parse_query(text)
+    except QueryError:
+        return None
+    if not query:
+        return None
+    terms = [replace(t, field="title") if t.field is None else t for t in query.terms]
+    return Query(query.text, terms)
+
+
+def find_papers(library: object, text: str, limit: int = JUMP_LIMIT) -> list[Row]:
+    """Papers whose titles match ``text``, then any other match; thread-safe."""
+    from digest_tui.library import Library
+
+    assert isinstance(library, Library)
+    pids: list[int] = []
+    query = title_query(text)
+    if query is not None:
+        pids.extend(library.search(query, limit=limit).pids)
+    if len(pids) < limit:
+        try:
+            more = library.search(text, limit=limit).pids
+        except QueryError:
+            more = []
+        pids.extend(p for p in more if p not in pids)
+    pids = pids[:limit]
+    rows = library.rows(pids)
+    return [rows[p] for p in pids if p in rows]
+
+
+class JumpToPaper(Provider):
+    """Search the library's titles and jump to a paper."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        text = query.strip()
+        if len(text) < 2 or not hasattr(app, "find_papers"):
+            return
+        rows: list[Row] = await asyncio.to_thread(
+            app.find_papers,
+            text,
+            JUMP_LIMIT,  # type: ignore[attr-defined]
+        )
+        total = len(rows)
+        for rank, row in enumerate(rows):
+            title = one_line(row.title)
+            # Plain text only: titles are untrusted and never markup.
+            display = Content.assemble(("Jump: ", "dim"), Content(title))
+            yield Hit(
+                0.99 - rank / max(total * 2, 1),
+                display,
+                partial(app.jump_to_pid, row.pid),  # type: ignore[attr-defined]
+                text=title,
+                help=escape(f"{one_line(row.id)} · {one_line(row.date or '')}"),
+            )
+
+
+__all__ = ["ActionCommands", "JumpToPaper", "find_papers", "title_query"]

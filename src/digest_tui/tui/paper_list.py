@@ -1,0 +1,542 @@
+"""The paper list: a Line API scroll view over a search result.
+
+Nothing is created per paper: the list holds the result's ``pids`` array and
+``dates`` list, the line numbers of the day separators (one per digest day),
+and an LRU cache of row pages fetched on demand for the lines on screen.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from digest_tui.library import Row
+from digest_tui.text import one_line
+
+PAGE_SIZE = 200
+MAX_PAGES = 64
+
+RowFetcher = Callable[[Sequence[int]], dict[int, Row]]
+
+UNREAD_MARK = "●"
+STAR_MARK = "★"
+
+
+@dataclass(slots=True)
+class MarkSets:
+    """What the reader knows of the user's marks: ids read and ids starred.
+
+    Shared by the app (which writes it after every change) and the list
+    (which only reads it while drawing).
+    """
+
+    read: set[str] = field(default_factory=set)
+    starred: set[str] = field(default_factory=set)
+
+    def is_read(self, paper_id: str) -> bool:
+        return paper_id in self.read
+
+    def is_starred(self, paper_id: str) -> bool:
+        return paper_id in self.starred
+
+    def set_read(self, paper_id: str, value: bool) -> None:
+        if value:
+            self.read.add(paper_id)
+        else:
+            self.read.discard(paper_id)
+
+    def set_starred(self, paper_id: str, value: bool) -> None:
+        if value:
+            self.starred.add(paper_id)
+        else:
+            self.starred.discard(paper_id)
+
+
+def day_boundaries(dates: Sequence[str]) -> list[int]:
+    """Indices of the rows that start a new digest day (``dates`` is grouped)."""
+    boundaries: list[int] = []
+    previous: str | None = None
+    append = boundaries.append
+    for index, date in enumerate(dates):
+        if date != previous:
+            append(index)
+            previous = date
+    return boundaries
+
+
+def author_label(row: Row) -> str:
+    if not row.first_author:
+        return ""
+    name = one_line(row.first_author)
+    return f"{name} et al." if row.n_authors > 1 else name
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells with an ellipsis, padded to ``width``."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text + " " * (width - cell_len(text))
+    out = Text(text, end="", no_wrap=True)
+    out.truncate(width, overflow="ellipsis", pad=True)
+    return out.plain
+
+
+class PaperList(ScrollView, can_focus=True):
+    """The list of papers of the current view, with day separators."""
+
+    DEFAULT_CSS = """
+    PaperList {
+        background: $surface;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+    }
+    PaperList > .paper-list--cursor {
+        background: $block-cursor-blurred-background;
+    }
+    PaperList:focus > .paper-list--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    PaperList > .paper-list--unread {
+        color: $text;
+        text-style: bold;
+    }
+    PaperList > .paper-list--read {
+        color: $text-muted;
+    }
+    PaperList > .paper-list--marker {
+        color: $accent;
+        text-style: bold;
+    }
+    PaperList > .paper-list--star {
+        color: $warning;
+        text-style: bold;
+    }
+    PaperList > .paper-list--meta {
+        color: $text-muted;
+    }
+    PaperList > .paper-list--separator {
+        background: $panel;
+        color: $text-accent;
+        text-style: bold;
+    }
+    PaperList > .paper-list--empty {
+        color: $text-muted;
+        text-style: italic;
+    }
+    """
+
+    COMPONENT_CLASSES = {
+        "paper-list--cursor",
+        "paper-list--unread",
+        "paper-list--read",
+        "paper-list--marker",
+        "paper-list--star",
+        "paper-list--meta",
+        "paper-list--separator",
+        "paper-list--empty",
+    }
+
+    BINDINGS: list[BindingType] = [
+        Binding("j,down", "cursor_down", "Next paper", id="list.down", show=False),
+        Binding("k,up", "cursor_up", "Previous paper", id="list.up", show=False),
+        Binding("g,home", "first", "First paper", id="list.first", show=False),
+        Binding("G,end", "last", "Last paper", id="list.last", show=False),
+        Binding("pagedown", "page_down", "Page down", id="list.page_down", show=False),
+        Binding("pageup", "page_up", "Page up", id="list.page_up", show=False),
+        Binding("ctrl+d", "half_page_down", "Half a page down", id="list.half_down", show=False),
+        Binding("ctrl+u", "half_page_up", "Half a page up", id="list.half_up", show=False),
+        Binding("enter", "open_detail", "Read abstract", id="list.detail", show=False),
+    ]
+
+    class Highlighted(Message):
+        """The cursor is on another paper (``pid`` None: the list is empty)."""
+
+        def __init__(
+            self, paper_list: PaperList, pid: int | None, index: int, *, by_user: bool = True
+        ) -> None:
+            super().__init__()
+            self.paper_list = paper_list
+            self.pid = pid
+            self.index = index
+            self.by_user = by_user
+            """False when the list itself moved the cursor (a new result)."""
+
+        @property
+        def control(self) -> PaperList:
+            return self.paper_list
+
+    class Selected(Message):
+        """Enter on a paper: the user wants to read it."""
+
+        def __init__(self, paper_list: PaperList, pid: int) -> None:
+            super().__init__()
+            self.paper_list = paper_list
+            self.pid = pid
+
+        @property
+        def control(self) -> PaperList:
+            return self.paper_list
+
+    def __init__(
+        self,
+        fetch_rows: RowFetcher,
+        marks: MarkSets,
+        *,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's name
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._fetch_rows = fetch_rows
+        self.marks = marks
+        self.pids: array[int] = array("q")
+        self.dates: list[str] = []
+        self._boundaries: list[int] = []
+        self._separator_lines: list[int] = []
+        self._show_separators = False
+        self._pages: OrderedDict[int, list[Row | None]] = OrderedDict()
+        self.cursor = -1
+        self.empty_message = ""
+
+    # ------------------------------------------------------------------ data
+
+    def set_result(
+        self,
+        pids: array[int],
+        dates: list[str],
+        *,
+        keep_pid: int | None = None,
+        first_unread: bool = False,
+    ) -> None:
+        """Show a new list; the cursor stays on ``keep_pid`` if it is still shown,
+        else goes to the first unread paper of the newest day (``first_unread``)
+        or the top."""
+        self.pids = pids
+        self.dates = dates
+        self._boundaries = day_boundaries(dates)
+        self._show_separators = len(self._boundaries) > 1
+        if self._show_separators:
+            self._separator_lines = [b + k for k, b in enumerate(self._boundaries)]
+        else:
+            self._separator_lines = []
+        self._pages.clear()
+        self.virtual_size = Size(0, self.line_count)
+        index = -1
+        if keep_pid is not None:
+            try:
+                index = pids.index(keep_pid)
+            except ValueError:
+                index = -1
+        if index < 0:
+            index = self.first_unread_index() if first_unread else (0 if len(pids) else -1)
+        self.cursor = -1
+        self.refresh()
+        self.move_to(index, force=True, by_user=False)
+
+    def forget_rows(self) -> None:
+        """Drop cached rows (titles may have changed after a rescan)."""
+        self._pages.clear()
+        self.refresh()
+
+    @property
+    def line_count(self) -> int:
+        return len(self.pids) + len(self._separator_lines)
+
+    @property
+    def current_pid(self) -> int | None:
+        if 0 <= self.cursor < len(self.pids):
+            return int(self.pids[self.cursor])
+        return None
+
+    @property
+    def current_date(self) -> str | None:
+        if 0 <= self.cursor < len(self.dates):
+            return self.dates[self.cursor]
+        return None
+
+    def row_at(self, index: int) -> Row | None:
+        """The row of list index ``index``, fetched with its page if needed."""
+        if not 0 <= index < len(self.pids):
+            return None
+        page_no = index // PAGE_SIZE
+        page = self._pages.get(page_no)
+        if page is None:
+            start = page_no * PAGE_SIZE
+            chunk = self.pids[start : start + PAGE_SIZE]
+            found = self._fetch_rows(chunk)
+            page = [found.get(pid) for pid in chunk]
+            self._pages[page_no] = page
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page_no)
+        return page[index % PAGE_SIZE]
+
+    def line_of(self, index: int) -> int:
+        """The line a row is drawn on (rows and separators share the lines)."""
+        if not self._show_separators:
+            return index
+        return index + bisect_right(self._boundaries, index)
+
+    def _at_line(self, y: int) -> tuple[str, int]:
+        """``("row", index)``, ``("separator", first row of the day)`` or ``("none", -1)``."""
+        if y < 0 or y >= self.line_count:
+            return "none", -1
+        if not self._show_separators:
+            return "row", y
+        k = bisect_right(self._separator_lines, y)
+        if k and self._separator_lines[k - 1] == y:
+            return "separator", self._boundaries[k - 1]
+        return "row", y - k
+
+    def indices_of_day(self, index: int) -> tuple[int, int]:
+        """The ``[start, end)`` range of rows of the day of row ``index``."""
+        if not self._boundaries:
+            return 0, 0
+        k = bisect_right(self._boundaries, index) - 1
+        start = self._boundaries[max(k, 0)]
+        end = self._boundaries[k + 1] if k + 1 < len(self._boundaries) else len(self.pids)
+        return start, end
+
+    def refresh_pid(self, pid: int) -> None:
+        """Redraw the row of ``pid`` if it is on screen (its marks changed)."""
+        top = int(self.scroll_offset.y)
+        height = self.scrollable_content_region.height
+        for y in range(top, top + height):
+            kind, index = self._at_line(y)
+            if kind == "row" and self.pids[index] == pid:
+                self.refresh_line(y)
+
+    # ------------------------------------------------------------------ cursor
+
+    def move_to(
+        self, index: int, *, force: bool = False, by_user: bool = True, to_top: bool = False
+    ) -> None:
+        count = len(self.pids)
+        if count == 0:
+            index = -1
+        else:
+            index = max(0, min(index, count - 1))
+        old = self.cursor
+        if index == old and not force:
+            return
+        self.cursor = index
+        if old >= 0:
+            self.refresh_line(self.line_of(old))
+        if index >= 0:
+            line = self.line_of(index)
+            self.refresh_line(line)
+            top = line
+            if (
+                self._show_separators
+                and self._boundaries[bisect_right(self._boundaries, index) - 1] == index
+            ):
+                top = line - 1  # show the day's separator with its first paper
+            self.scroll_to_region(
+                Region(0, top, 1, line - top + 1),
+                animate=False,
+                immediate=True,
+                force=True,
+                top=to_top,
+            )
+        self.post_message(self.Highlighted(self, self.current_pid, index, by_user=by_user))
+
+    def _page_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor - 1)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(len(self.pids) - 1)
+
+    def action_page_down(self) -> None:
+        self.move_to(self.cursor + self._page_rows())
+
+    def action_page_up(self) -> None:
+        self.move_to(self.cursor - self._page_rows())
+
+    def action_half_page_down(self) -> None:
+        self.move_to(self.cursor + max(1, self._page_rows() // 2))
+
+    def action_half_page_up(self) -> None:
+        self.move_to(self.cursor - max(1, self._page_rows() // 2))
+
+    def action_open_detail(self) -> None:
+        pid = self.current_pid
+        if pid is not None:
+            self.post_message(self.Selected(self, pid))
+
+    def next_day(self) -> bool:
+        k = bisect_right(self._boundaries, self.cursor)
+        if k < len(self._boundaries):
+            self.move_to(self._boundaries[k], to_top=True)
+            return True
+        return False
+
+    def previous_day(self) -> bool:
+        if self.cursor < 0:
+            return False
+        start, _ = self.indices_of_day(self.cursor)
+        if self.cursor > start:
+            self.move_to(start, to_top=True)
+            return True
+        k = bisect_right(self._boundaries, self.cursor) - 1
+        if k > 0:
+            self.move_to(self._boundaries[k - 1], to_top=True)
+            return True
+        return False
+
+    def find_unread(self, start: int, step: int, limit: int | None = None) -> int:
+        """The first unread row from ``start`` going by ``step``, or -1."""
+        index = start
+        seen = 0
+        count = len(self.pids)
+        while 0 <= index < count:
+            row = self.row_at(index)
+            if row is not None and not self.marks.is_read(row.id):
+                return index
+            index += step
+            seen += 1
+            if limit is not None and seen >= limit:
+                break
+        return -1
+
+    def next_unread(self) -> bool:
+        found = self.find_unread(self.cursor + 1, 1)
+        if found >= 0:
+            self.move_to(found)
+            return True
+        return False
+
+    def previous_unread(self) -> bool:
+        found = self.find_unread(self.cursor - 1, -1)
+        if found >= 0:
+            self.move_to(found)
+            return True
+        return False
+
+    def first_unread_index(self) -> int:
+        """Where the reader starts: the first unread paper of the newest day."""
+        if not len(self.pids):
+            return -1
+        _, end = self.indices_of_day(0)
+        found = self.find_unread(0, 1, limit=end)
+        if found < 0:
+            found = self.find_unread(end, 1, limit=2000)
+        return max(found, 0)
+
+    # ------------------------------------------------------------------ mouse
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        kind, index = self._at_line(offset.y + int(self.scroll_offset.y))
+        if kind == "row":
+            self.focus()
+            if index == self.cursor and event.chain >= 2:
+                self.action_open_detail()
+            self.move_to(index)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if width <= 0:
+            return Strip.blank(0)
+        line = y + int(self.scroll_offset.y)
+        if not len(self.pids):
+            if y == 0 and self.empty_message:
+                text = " " + one_line(self.empty_message)
+                style = base + self._style("paper-list--empty")
+                return Strip([Segment(_fit(text, width), style)], width)
+            return Strip.blank(width, base)
+        kind, index = self._at_line(line)
+        if kind == "none":
+            return Strip.blank(width, base)
+        if kind == "separator":
+            date = self.dates[index]
+            start, end = self.indices_of_day(index)
+            label = f" {date or 'no date'} · {end - start} paper{'s' if end - start != 1 else ''}"
+            style = base + self._style("paper-list--separator")
+            return Strip([Segment(_fit(label, width), style)], width)
+        return self._render_row(index, width, base)
+
+    def _render_row(self, index: int, width: int, base: Style) -> Strip:
+        row = self.row_at(index)
+        row_style = base
+        if index == self.cursor:
+            row_style = base + self._style("paper-list--cursor")
+        if row is None:
+            return Strip([Segment(" " * width, row_style)], width)
+        read = self.marks.is_read(row.id)
+        starred = self.marks.is_starred(row.id)
+        if index == self.cursor:
+            # The cursor colours win over the muted colours.
+            title_style = row_style + Style(bold=not read)
+            meta_style = row_style
+        else:
+            title_style = row_style + self._style(
+                "paper-list--read" if read else "paper-list--unread"
+            )
+            meta_style = row_style + self._style("paper-list--meta")
+        marker_style = row_style + self._style("paper-list--marker")
+        star_style = row_style + self._style("paper-list--star")
+
+        date_text = row.date or ""
+        if width < 72:
+            date_text = date_text[5:] if len(date_text) == 10 else date_text
+        date_width = cell_len(date_text)
+        author_width = 0
+        if width >= 56:
+            author_width = min(22, max(12, width // 5))
+        elif width >= 40:
+            author_width = 12
+        author = author_label(row) if author_width else ""
+        if not author:
+            author_width = 0  # the title takes the room (older digests list no authors)
+        fixed = 3 + (author_width + 1 if author_width else 0) + (date_width + 2)
+        title_width = max(1, width - fixed - 1)
+
+        segments = [
+            Segment(" " if read else UNREAD_MARK, marker_style),
+            Segment(STAR_MARK if starred else " ", star_style),
+            Segment(" ", row_style),
+            Segment(_fit(one_line(row.title), title_width), title_style),
+            Segment(" ", row_style),
+        ]
+        if author_width:
+            segments.append(Segment(_fit(author, author_width), meta_style))
+            segments.append(Segment(" ", row_style))
+        segments.append(Segment(" " + date_text + " ", meta_style))
+        strip = Strip(segments)
+        return strip.adjust_cell_length(width, row_style)

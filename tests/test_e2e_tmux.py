@@ -1,0 +1,162 @@
+"""The installed ``digest-tui`` command in a real terminal (tmux): star, quit, restart."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+FIRST_TITLE = "Real-Time High-Resolution Background Matting"
+
+
+def installed_command() -> str:
+    """The console script pip installed beside this interpreter."""
+    script = Path(sys.executable).with_name("digest-tui")
+    if script.exists():
+        return str(script)
+    found = shutil.which("digest-tui")
+    if found is None:
+        pytest.skip("digest-tui is not installed as a command")
+    return found
+
+
+class Tmux:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.socket = f"digest-tui-test-{uuid.uuid4().hex[:8]}"
+        self.env = env
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            env=self.env,
+            timeout=30,
+        )
+
+    def start(self, command: list[str]) -> None:
+        self.run("new-session", "-d", "-s", "main", "-x", "120", "-y", "36", *command)
+
+    def screen(self) -> str:
+        proc = self.run("capture-pane", "-p", "-t", "main", check=False)
+        return proc.stdout if proc.returncode == 0 else ""
+
+    def alive(self) -> bool:
+        return self.run("has-session", "-t", "main", check=False).returncode == 0
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "main", *keys)
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> str:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"timed out; the screen was:\n{screen}")
+
+    def wait_gone(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"still running; the screen was:\n{self.screen()}")
+
+    def kill(self) -> None:
+        self.run("kill-server", check=False)
+
+
+def starred_row(screen: str) -> bool:
+    return any("★" in line and FIRST_TITLE[:24] in line for line in screen.splitlines())
+
+
+def test_star_then_quit_then_restart_shows_the_star(seeds_dir: Path, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "TERM": "xterm-256color",
+    }
+    env.pop("NO_COLOR", None)
+    tmux = Tmux(env)
+    command = [installed_command(), str(seeds_dir)]
+    try:
+        tmux.start(command)
+        screen = tmux.wait_for(lambda s: FIRST_TITLE[:24] in s)
+        assert not starred_row(screen)
+        tmux.keys("s")
+        tmux.wait_for(starred_row, timeout=10)
+        tmux.keys("q")
+        tmux.wait_gone()
+
+        tmux.start(command)
+        screen = tmux.wait_for(lambda s: FIRST_TITLE[:24] in s)
+        assert starred_row(screen), screen
+        tmux.keys("q")
+        tmux.wait_gone()
+    finally:
+        tmux.kill()
+    # And the core agrees: the star is in the user's state database.
+    proc = subprocess.run(
+        [installed_command(), "list", str(seeds_dir), "-q", "is:starred", "-f", "ids"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.stdout.split() == ["2012.07810"]
+
+
+def test_sighup_right_after_a_star_loses_nothing(seeds_dir: Path, tmp_path: Path) -> None:
+    """A dropped SSH connection: the terminal goes away right after a mark."""
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "TERM": "xterm-256color",
+    }
+    tmux = Tmux(env)
+    try:
+        tmux.start([installed_command(), str(seeds_dir)])
+        tmux.wait_for(lambda s: FIRST_TITLE[:24] in s)
+        tmux.keys("s", "j", "r")
+        tmux.wait_for(starred_row, timeout=10)
+        pid = tmux.run("display-message", "-p", "-t", "main", "#{pane_pid}").stdout.strip()
+        os.kill(int(pid), 1)  # SIGHUP, as when the connection drops
+        tmux.wait_gone()
+    finally:
+        tmux.kill()
+    proc = subprocess.run(
+        [installed_command(), "list", str(seeds_dir), "-q", "is:starred", "-f", "ids"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.stdout.split() == ["2012.07810"]
+    proc = subprocess.run(
+        [installed_command(), "list", str(seeds_dir), "-q", "is:read", "-f", "ids"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    # The second paper was marked read with `r` just before the hang-up.
+    assert "2012.07791" in proc.stdout.split()

@@ -862,6 +862,16 @@ class Library:
                 pids.extend(r[0] for r in batch)
         return SearchResult(pids, q)
 
+    def count_matching(self, query: Query | str) -> int:
+        """How many papers match ``query``, without listing them."""
+        q = parse_query(query) if isinstance(query, str) else query
+        if q.needs_state and not self._state_attached:
+            with self._lock:
+                self._attach_state(self._conn)
+        sql, params = q.select_sql(state_available=self._state_attached, fts=self.fts_ready)
+        with self._lock:
+            return int(self._conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
     def rows(self, pids: Sequence[int]) -> dict[int, Row]:
         """List rows for some papers (the visible page of the list)."""
         out: dict[int, Row] = {}

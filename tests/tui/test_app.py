@@ -679,3 +679,43 @@ async def test_fast_keys_act_on_the_paper_under_the_cursor(make_app: AppFactory)
         assert not app.marks.is_read(FIRST_ID) and not app.marks.is_starred(FIRST_ID)
         await pilot.pause()
         assert current_id(app) == SECOND_ID
+
+
+async def test_a_keystroke_shows_the_first_screen_before_the_whole_list(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each keystroke paints the first rows at once; the whole list (and the
+    counts) follow when typing pauses.  Mark-all on such a view reads it whole."""
+    from digest_tui.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "FIRST_PAGE", 10)
+    monkeypatch.setattr(app_module, "TYPING_PAUSE", 0.5)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "s", "e", "g", "m")
+        expected = len(app.library.search("segm"))
+        assert expected > 10
+        for _ in range(50):  # the first screen lands long before the pause ends
+            await pilot.pause(0.01)
+            if app.query_one("#header").info.filter_text == "segm":  # type: ignore[attr-defined]
+                break
+        header = app.query_one("#header").info  # type: ignore[attr-defined]
+        if header.partial:
+            assert header.shown == 10
+        await settle(pilot)
+        await pilot.pause(0.6)
+        await settle(pilot)
+        header = app.query_one("#header").info  # type: ignore[attr-defined]
+        assert not header.partial and header.shown == expected == shown(app)
+
+        # A view still showing its first screen: mark-all reads the whole view.
+        app._apply_result(app._search_gen, app.library.search("segm", limit=10), None, False, True)
+        app.paper_list.focus()  # back to the list, filter kept
+        await pilot.press("A")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.pause(0.3)
+        assert app.library.count_matching("segm is:unread") == 0
+        assert app.library.count_matching("is:read") == expected

@@ -59,7 +59,7 @@ async def test_two_hundred_thousand_papers_load_at_once() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         paper_list = app.query_one(PaperList)
         started = time.perf_counter()
-        paper_list.set_result(pids, dates, keep_pid=150_000)
+        paper_list.set_result(pids, day_boundaries(dates), dates.__getitem__, keep_pid=150_000)
         await pilot.pause()
         elapsed = time.perf_counter() - started
         assert elapsed < 1.0, elapsed
@@ -106,7 +106,7 @@ async def test_rendering_is_plain_text_only() -> None:
     app = ListApp(MarkupLibrary(), MarkSets())
     async with app.run_test(size=(100, 10)) as pilot:
         paper_list = app.query_one(PaperList)
-        paper_list.set_result(array("q", [1]), ["2020-01-01"])
+        paper_list.set_result(array("q", [1]), [0], lambda _i: "2020-01-01")
         await pilot.pause()
         text = "".join(segment.text for segment in paper_list.render_line(0))
         assert "[b]x[/b] [link=https://e]y[/link]" in text

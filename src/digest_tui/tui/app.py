@@ -50,7 +50,8 @@ from digest_tui.tui.screens import (
 Opener = Callable[[str], None]
 
 EXIT_STORE = 3
-TYPING_PAUSE = 0.12  # seconds of quiet before a typed filter runs
+TYPING_PAUSE = 0.12  # seconds of quiet before a typed filter's whole list is read
+FIRST_PAGE = 200  # rows found at once for each keystroke
 COUNT_PAUSE = 0.25
 THEME_SAVE_DELAY = 1.0
 
@@ -202,6 +203,7 @@ class DigestApp(App[int]):
         self._search_gen = 0
         self._count_gen = 0
         self._result: SearchResult | None = None
+        self._partial = False  # _result is only the first screen of a search
         self._counts: tuple[int | None, int | None] = (None, None)
         self._current_pid: int | None = None
         self._anchor_pid: int | None = None
@@ -562,17 +564,25 @@ class DigestApp(App[int]):
             detail += f" ({unread:,} unread)"
         detail += ". Press u afterwards to undo."
 
+        partial = self._partial
+        query = self._query
+
         def answered(yes: bool | None) -> None:
             if yes:
-                self._mark_all_worker(result.pids)
+                # A list still showing only its first screen is read in full.
+                self._mark_all_worker(None if partial else result.pids, query)
 
-        self.push_screen(
-            ConfirmScreen(f"Mark all {count:,} paper{'s' if count != 1 else ''} read?", detail),
-            answered,
+        title = (
+            "Mark every paper in this view read?"
+            if partial
+            else f"Mark all {count:,} paper{'s' if count != 1 else ''} read?"
         )
+        self.push_screen(ConfirmScreen(title, detail), answered)
 
     @work(thread=True, group="marks", exit_on_error=False)
-    def _mark_all_worker(self, pids: Sequence[int]) -> None:
+    def _mark_all_worker(self, pids: Sequence[int] | None, query: Query) -> None:
+        if pids is None:
+            pids = self.library.search(query).pids
         ids: list[str] = []
         chunk = 2000
         for start in range(0, len(pids), chunk):
@@ -652,12 +662,20 @@ class DigestApp(App[int]):
     def _search_worker(
         self, query: Query, gen: int, keep_pid: int | None, first: bool, pause: float
     ) -> None:
-        if pause:
-            # While typing, only the query the user pauses on is run.
-            time.sleep(pause)
-            if gen != self._search_gen:
-                return
+        # Two steps: the first screen at once (the index reads matches in
+        # display order and stops), then, once typing pauses, the whole list.
         try:
+            page = self.library.search(query, limit=FIRST_PAGE)
+            if gen != self._search_gen or self._reader_closing:
+                return
+            complete = len(page) < FIRST_PAGE
+            self._from_thread(self._apply_result, gen, page, keep_pid, first, not complete)
+            if complete:
+                return
+            if pause:
+                time.sleep(pause)  # only the query the user pauses on is run in full
+                if gen != self._search_gen:
+                    return
             result = self.library.search(query)
         except (QueryError, LibraryError) as exc:
             self._from_thread(self._search_failed, gen, str(exc))
@@ -667,27 +685,40 @@ class DigestApp(App[int]):
             return
         if gen != self._search_gen or self._reader_closing:
             return
-        self._from_thread(self._apply_result, gen, result, keep_pid, first)
+        self._from_thread(self._apply_result, gen, result, keep_pid, first, False)
 
     def _search_failed(self, gen: int, message: str) -> None:
         if gen == self._search_gen:
             self.filter_bar.show_error(message)
 
     def _apply_result(
-        self, gen: int, result: SearchResult, keep_pid: int | None, first: bool
+        self,
+        gen: int,
+        result: SearchResult,
+        keep_pid: int | None,
+        first: bool,
+        partial: bool = False,
     ) -> None:
         if gen != self._search_gen:
             return
         self._result = result
+        self._partial = partial
         paper_list = self.paper_list
         paper_list.empty_message = self._empty_message()
         if self._pending_jump is not None:
             keep_pid = self._pending_jump
             self._pending_jump = None
-        paper_list.set_result(result.pids, result.dates, keep_pid=keep_pid, first_unread=first)
+        paper_list.set_result(
+            result.pids,
+            result.day_starts(),
+            result.date_at,
+            keep_pid=keep_pid,
+            first_unread=first,
+        )
         self._counts = (None, None)
         self._update_header()
-        self._request_counts()
+        if not partial:
+            self._request_counts()
 
     def _empty_message(self) -> str:
         if self._scanning and self.library_is_empty():
@@ -725,11 +756,11 @@ class DigestApp(App[int]):
             if view == "unread":
                 unread = shown
             else:
-                unread = len(self.library.search(query.with_terms("is:unread")).pids)
+                unread = self.library.count_matching(query.with_terms("is:unread"))
             if view == "starred":
                 starred = shown
             else:
-                starred = len(self.library.search(query.with_terms("is:starred")).pids)
+                starred = self.library.count_matching(query.with_terms("is:starred"))
         except Exception:
             return
         if gen != self._count_gen or self._reader_closing:
@@ -758,6 +789,7 @@ class DigestApp(App[int]):
                 category=category,
                 date=date,
                 shown=len(self._result) if self._result is not None else 0,
+                partial=self._partial,
                 unread=unread,
                 starred=starred,
                 filter_text=self.filter_text,

@@ -25,6 +25,7 @@ class HeaderInfo:
     category: str | None = None
     date: str | None = None
     shown: int = 0
+    partial: bool = False  # the first screen of a result still being counted
     unread: int | None = None
     starred: int | None = None
     filter_text: str = ""
@@ -96,7 +97,7 @@ class StatusHeader(Widget):
             parts.append(bar)
         parts.append((info.view, self._style("status-header--view")))
         parts.append(bar)
-        parts.append(_plural(info.shown, "paper"))
+        parts.append(f"{info.shown:,}+ papers" if info.partial else _plural(info.shown, "paper"))
         if info.unread is not None:
             parts.append(sep)
             parts.append(f"{info.unread:,} unread")

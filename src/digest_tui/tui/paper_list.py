@@ -208,7 +208,7 @@ class PaperList(ScrollView, can_focus=True):
         self._fetch_rows = fetch_rows
         self.marks = marks
         self.pids: array[int] = array("q")
-        self.dates: list[str] = []
+        self._date_at: Callable[[int], str] = lambda _index: ""
         self._boundaries: list[int] = []
         self._separator_lines: list[int] = []
         self._show_separators = False
@@ -221,17 +221,19 @@ class PaperList(ScrollView, can_focus=True):
     def set_result(
         self,
         pids: array[int],
-        dates: list[str],
+        day_starts: list[int],
+        date_at: Callable[[int], str],
         *,
         keep_pid: int | None = None,
         first_unread: bool = False,
     ) -> None:
-        """Show a new list; the cursor stays on ``keep_pid`` if it is still shown,
-        else goes to the first unread paper of the newest day (``first_unread``)
-        or the top."""
+        """Show a new list: ``pids`` in display order, the indices where each
+        digest day starts, and the date of a row.  The cursor stays on
+        ``keep_pid`` if it is still shown, else goes to the first unread paper
+        of the newest day (``first_unread``) or the top."""
         self.pids = pids
-        self.dates = dates
-        self._boundaries = day_boundaries(dates)
+        self._date_at = date_at
+        self._boundaries = day_starts
         self._show_separators = len(self._boundaries) > 1
         if self._show_separators:
             self._separator_lines = [b + k for k, b in enumerate(self._boundaries)]
@@ -268,8 +270,8 @@ class PaperList(ScrollView, can_focus=True):
 
     @property
     def current_date(self) -> str | None:
-        if 0 <= self.cursor < len(self.dates):
-            return self.dates[self.cursor]
+        if 0 <= self.cursor < len(self.pids):
+            return self._date_at(self.cursor)
         return None
 
     def row_at(self, index: int) -> Row | None:
@@ -484,7 +486,7 @@ class PaperList(ScrollView, can_focus=True):
         if kind == "none":
             return Strip.blank(width, base)
         if kind == "separator":
-            date = self.dates[index]
+            date = self._date_at(index)
             start, end = self.indices_of_day(index)
             label = f" {date or 'no date'} · {end - start} paper{'s' if end - start != 1 else ''}"
             style = base + self._style("paper-list--separator")

@@ -50,6 +50,9 @@ from digest_tui.tui.screens import (
 Opener = Callable[[str], None]
 
 EXIT_STORE = 3
+# Benchmarks only (benchmarks/bench.py): run headless and exit once the list is
+# on screen ("list") or once the first scan's result is on screen ("scanned").
+_EXIT_WHEN_READY = os.environ.get("DIGEST_TUI_EXIT_WHEN_READY", "")
 TYPING_PAUSE = 0.12  # seconds of quiet before a typed filter's whole list is read
 FIRST_PAGE = 200  # rows found at once for each keystroke
 COUNT_PAUSE = 0.25
@@ -193,6 +196,10 @@ class DigestApp(App[int]):
         self.roots = list(roots)
         self.is_sample = is_sample
         self.sample_path = sample_path
+        # Worker processes for parsing need multiprocessing's fork server
+        # started before the app runs (see _start_process_helpers); without it
+        # scans parse in this process.
+        self.scan_workers: int | None = 1
         self._opener = opener
         self._scan_on_start = scan_on_start
         self._state_poll_interval = state_poll_interval
@@ -204,6 +211,7 @@ class DigestApp(App[int]):
         self._count_gen = 0
         self._result: SearchResult | None = None
         self._partial = False  # _result is only the first screen of a search
+        self._exit_after_next_result = False
         self._counts: tuple[int | None, int | None] = (None, None)
         self._current_pid: int | None = None
         self._anchor_pid: int | None = None
@@ -719,6 +727,8 @@ class DigestApp(App[int]):
         self._update_header()
         if not partial:
             self._request_counts()
+        if len(result) and (_EXIT_WHEN_READY == "list" or self._exit_after_next_result):
+            self.call_after_refresh(self.exit, 0)  # benchmarks: the list is on screen
 
     def _empty_message(self) -> str:
         if self._scanning and self.library_is_empty():
@@ -1034,7 +1044,7 @@ class DigestApp(App[int]):
 
         try:
             before = self.library.count()
-            report = self.library.scan(progress, on_batch=on_batch)
+            report = self.library.scan(progress, on_batch=on_batch, workers=self.scan_workers)
             after = self.library.count()
         except _ScanCancelled:
             return
@@ -1067,6 +1077,11 @@ class DigestApp(App[int]):
         self._scanning = False
         self._scanned_once = True
         self._scan_progress = ""
+        if _EXIT_WHEN_READY == "scanned":
+            if report.changed or self._result is None or not len(self._result):
+                self._exit_after_next_result = True
+            else:
+                self.call_after_refresh(self.exit, 0)
         if report.changed or self._result is None or not len(self._result):
             self.paper_list.forget_rows()
             self._current_paper = None
@@ -1178,7 +1193,9 @@ def run_reader(
         state.close()
         print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_STORE
-    _start_process_helpers()
+    first_open = library.count() == 0
+    if first_open:  # many files to parse: worker processes pay off
+        _start_process_helpers()
     app = DigestApp(
         library,
         state,
@@ -1188,8 +1205,10 @@ def run_reader(
         is_sample=is_sample,
         sample_path=sample_dir(),
     )
+    if first_open:
+        app.scan_workers = None
     try:
-        value = app.run()
+        value = app.run(headless=bool(_EXIT_WHEN_READY))
     finally:
         app._reader_closing = True
         state.close()

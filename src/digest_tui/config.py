@@ -14,7 +14,6 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -188,4 +187,4 @@ def save_setting_theme(path: Path, theme: str) -> None:
 
 def sample_dir() -> Path:
     """The built-in sample digests shipped with the package."""
-    return Path(str(resources.files("digest_tui") / "sample"))
+    return Path(__file__).resolve().parent / "sample"

@@ -22,13 +22,12 @@ import os
 import sqlite3
 import threading
 import time
+import types
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest_tui import parsing
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import Query, parse_query
 
@@ -282,8 +281,16 @@ def walk(roots: Iterable[Path]) -> Iterator[tuple[str, int, int]]:
             stack.extend(reversed(subdirs))
 
 
+def _parsing() -> types.ModuleType:
+    """The parsers, imported when a file is first parsed (not at start-up)."""
+    from digest_tui import parsing
+
+    return parsing
+
+
 def _read_and_parse(path: str) -> tuple[str, str, ParseResult]:
     """Read one file, hash it and parse it (runs in worker processes too)."""
+    parsing = _parsing()
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -509,12 +516,13 @@ class Library:
                     "SELECT path, size, mtime_ns, parser_version, fid FROM files"
                 )
             }
+        parser_version = _parsing().PARSER_VERSION
         on_disk: dict[str, tuple[int, int]] = {}
         changed: list[str] = []
         for path, size, mtime in walk(self.roots):
             on_disk[path] = (size, mtime)
             old = known.get(path)
-            if old and old[0] == size and old[1] == mtime and old[2] == parsing.PARSER_VERSION:
+            if old and old[0] == size and old[1] == mtime and old[2] == parser_version:
                 report.files_unchanged += 1
             else:
                 changed.append(path)
@@ -599,6 +607,7 @@ class Library:
                 yield _read_and_parse(path)
             return
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
@@ -660,7 +669,7 @@ class Library:
             size,
             mtime,
             digest,
-            parsing.PARSER_VERSION,
+            _parsing().PARSER_VERSION,
             result.format,
             result.date,
             result.category,

@@ -11,7 +11,6 @@ import os
 import shlex
 import subprocess
 import threading
-import webbrowser
 from collections.abc import Mapping
 
 from digest_tui.text import is_web_url
@@ -70,4 +69,6 @@ def open_url(url: str | None, command: str | None = None) -> None:
         return
     # webbrowser may block (it runs a console browser in this terminal when no
     # GUI one is found), so run it on a thread and never wait for it.
+    import webbrowser
+
     threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()

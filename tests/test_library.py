@@ -322,3 +322,19 @@ def test_day_starts_match_the_dates(seeds_dir: Path, tmp_path: Path) -> None:
             assert result.day_starts() == expected
             assert [result.date_at(i) for i in expected] == [dates[i] for i in expected]
         assert len(lib.search("").day_starts()) == 5
+
+
+def test_old_index_schema_is_rebuilt(seeds_dir: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    index = index_path_for(tmp_path / "cache", [seeds_dir])
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+    conn = sqlite3.connect(index)
+    conn.execute("UPDATE meta SET value='0' WHERE key='schema'")  # an older digest-tui's index
+    conn.commit()
+    conn.close()
+    with open_lib(seeds_dir, tmp_path) as lib:
+        assert lib.count() == 0  # thrown away ...
+        assert lib.scan(workers=1).files_parsed == 5
+        assert lib.count() == 301  # ... and rebuilt

@@ -15,6 +15,7 @@ dropped.  A new :data:`digest_tui.parsing.PARSER_VERSION` re-parses all.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -386,13 +387,20 @@ class Library:
         self.path = index_path
         self.roots = [Path(r) for r in roots]
         self.state_db = state_db
-        # Reads (the reader's list, searches) and writes (scans) use separate
-        # connections: with WAL, a scan never blocks the screen.
-        self._lock = threading.RLock()
+        # Reads and writes use separate connections, and every thread reading
+        # at the same moment gets a connection of its own from a small pool:
+        # with WAL, the screen is never blocked by a search, a count or a scan
+        # running in a worker.
         self._write_lock = threading.RLock()
         self._writer_conn: sqlite3.Connection | None = None
-        self._state_attached = False
-        self._conn = self._open()
+        self._pool_lock = threading.Lock()
+        self._pool: list[sqlite3.Connection] = []
+        self._all_readers: list[sqlite3.Connection] = []
+        self._attached: set[int] = set()  # id() of readers with the state attached
+        self._closed = False
+        first = self._open()
+        self._all_readers.append(first)
+        self._pool.append(first)
 
     # -- opening -------------------------------------------------------------
 
@@ -437,6 +445,26 @@ class Library:
         self._attach_state(conn)
         return conn
 
+    @contextlib.contextmanager
+    def _read(self, *, needs_state: bool = False) -> Iterator[sqlite3.Connection]:
+        """A reader connection for this thread's query, back to the pool after."""
+        if self._closed:
+            raise LibraryError(f"index {self.path} is closed")
+        with self._pool_lock:
+            conn = self._pool.pop() if self._pool else None
+        if conn is None:
+            conn = self._connect()
+            self._attach_state(conn)
+            with self._pool_lock:
+                self._all_readers.append(conn)
+        if needs_state and id(conn) not in self._attached:
+            self._attach_state(conn)  # the state database may be newer than this connection
+        try:
+            yield conn
+        finally:
+            with self._pool_lock:
+                self._pool.append(conn)
+
     @staticmethod
     def _schema_ok(conn: sqlite3.Connection) -> bool:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
@@ -455,9 +483,9 @@ class Library:
         uri = self.state_db.resolve().as_uri() + "?mode=ro"
         try:
             conn.execute("ATTACH DATABASE ? AS st", (uri,))
-            self._state_attached = True
+            self._attached.add(id(conn))
         except sqlite3.Error:
-            self._state_attached = False
+            pass
 
     @property
     def _writer(self) -> sqlite3.Connection:
@@ -470,8 +498,12 @@ class Library:
             if self._writer_conn is not None:
                 self._writer_conn.close()
                 self._writer_conn = None
-        with self._lock:
-            self._conn.close()
+        with self._pool_lock:
+            self._closed = True
+            for conn in self._all_readers:
+                conn.close()
+            self._all_readers.clear()
+            self._pool.clear()
 
     def __enter__(self) -> Library:
         return self
@@ -591,8 +623,8 @@ class Library:
     @property
     def fts_ready(self) -> bool:
         """False while a first index is still building its full-text index."""
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE key='fts_ready'").fetchone()
+        with self._read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='fts_ready'").fetchone()
         return row is None or row[0] == "1"
 
     def _set_meta(self, key: str, value: str) -> None:
@@ -837,12 +869,12 @@ class Library:
     # -- reading -------------------------------------------------------------
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+        with self._read() as conn:
+            return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
     def file_reports(self) -> list[FileReport]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self._read() as conn:
+            rows = conn.execute(
                 "SELECT path, format, entries, papers, warnings FROM files ORDER BY path"
             ).fetchall()
         reports = []
@@ -857,16 +889,13 @@ class Library:
     def search(self, query: Query | str = "", *, limit: int | None = None) -> SearchResult:
         """Papers matching ``query`` (the filter language), newest digest first."""
         q = parse_query(query) if isinstance(query, str) else query
-        if q.needs_state and not self._state_attached:
-            # The state database may have been created after we opened.
-            with self._lock:
-                self._attach_state(self._conn)
-        sql, params = q.select_sql(
-            state_available=self._state_attached, fts=self.fts_ready, limit=limit
-        )
+        fts = self.fts_ready
         pids: array[int] = array("q")
-        with self._lock:
-            cur = self._conn.execute(sql, params)
+        with self._read(needs_state=q.needs_state) as conn:
+            sql, params = q.select_sql(
+                state_available=id(conn) in self._attached, fts=fts, limit=limit
+            )
+            cur = conn.execute(sql, params)
             while batch := cur.fetchmany(8192):
                 pids.extend(r[0] for r in batch)
         return SearchResult(pids, q)
@@ -874,22 +903,20 @@ class Library:
     def count_matching(self, query: Query | str) -> int:
         """How many papers match ``query``, without listing them."""
         q = parse_query(query) if isinstance(query, str) else query
-        if q.needs_state and not self._state_attached:
-            with self._lock:
-                self._attach_state(self._conn)
-        sql, params = q.select_sql(state_available=self._state_attached, fts=self.fts_ready)
-        with self._lock:
-            return int(self._conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+        fts = self.fts_ready
+        with self._read(needs_state=q.needs_state) as conn:
+            sql, params = q.select_sql(state_available=id(conn) in self._attached, fts=fts)
+            return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
     def rows(self, pids: Sequence[int]) -> dict[int, Row]:
         """List rows for some papers (the visible page of the list)."""
         out: dict[int, Row] = {}
         pid_list = list(pids)
-        with self._lock:
+        with self._read() as conn:
             for start in range(0, len(pid_list), 500):
                 chunk = pid_list[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                for r in self._conn.execute(
+                for r in conn.execute(
                     "SELECT pid, arxiv_id, title, authors, sort_date, primary_category"
                     f" FROM papers WHERE pid IN ({marks})",
                     chunk,
@@ -907,10 +934,8 @@ class Library:
         return out
 
     def pid_of(self, arxiv_id: str) -> int | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT pid FROM papers WHERE arxiv_id=?", (arxiv_id,)
-            ).fetchone()
+        with self._read() as conn:
+            row = conn.execute("SELECT pid FROM papers WHERE arxiv_id=?", (arxiv_id,)).fetchone()
         return None if row is None else int(row[0])
 
     def paper(self, pid: int) -> Paper | None:
@@ -921,11 +946,11 @@ class Library:
         """Full papers with their appearances, in the order of ``pids``."""
         found: dict[int, Paper] = {}
         pid_list = list(pids)
-        with self._lock:
+        with self._read() as conn:
             for start in range(0, len(pid_list), 500):
                 chunk = pid_list[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                for r in self._conn.execute(
+                for r in conn.execute(
                     "SELECT pid, " + ", ".join(_PAPER_COLUMNS) + " FROM papers"
                     f" WHERE pid IN ({marks})",
                     chunk,
@@ -946,7 +971,7 @@ class Library:
                         journal_ref=r["journal_ref"],
                         doi=r["doi"],
                     )
-                for a in self._conn.execute(
+                for a in conn.execute(
                     "SELECT a.pid, a.date, a.category, f.path, a.line, a.position"
                     " FROM appearances a JOIN files f ON f.fid = a.fid"
                     f" WHERE a.pid IN ({marks}) ORDER BY a.date DESC, f.path, a.position",
@@ -963,10 +988,10 @@ class Library:
 
     def digest_dates(self) -> list[str]:
         """Every digest date in the index, newest first."""
-        with self._lock:
+        with self._read() as conn:
             return [
                 r[0]
-                for r in self._conn.execute(
+                for r in conn.execute(
                     "SELECT DISTINCT date FROM files WHERE date IS NOT NULL ORDER BY date DESC"
                 )
             ]

@@ -212,6 +212,7 @@ class DigestApp(App[int]):
         self._result: SearchResult | None = None
         self._partial = False  # _result is only the first screen of a search
         self._exit_after_next_result = False
+        self._scan_after_first_result = False
         self._counts: tuple[int | None, int | None] = (None, None)
         self._current_pid: int | None = None
         self._anchor_pid: int | None = None
@@ -269,9 +270,10 @@ class DigestApp(App[int]):
                 markup=False,
                 timeout=10,
             )
-        self._request_search(first=True)
-        if self._scan_on_start:
-            self._start_scan(announce=False)
+        # The check of the folders for new digests starts once the list is on
+        # screen, so it never competes with the first paint.
+        self._scan_after_first_result = self._scan_on_start
+        self._first_search()
         if self._state_poll_interval:
             self.set_interval(self._state_poll_interval, self._poll_state)
 
@@ -666,20 +668,51 @@ class DigestApp(App[int]):
             )
         self._search_worker(query, self._search_gen, keep_pid, first, TYPING_PAUSE if typing else 0)
 
+    def _first_search(self) -> None:
+        """The first screen of the list, read before the first paint.
+
+        It is one bounded read of an index (the first rows in display order,
+        about a millisecond at any size), so the reader opens with its list
+        instead of painting an empty screen first; the whole list follows in
+        a worker.
+        """
+        query = self._view_query()
+        if query is None:
+            return
+        self._query = query
+        self._search_gen += 1
+        try:
+            page = self.library.search(query, limit=FIRST_PAGE)
+        except Exception:
+            self._search_worker(query, self._search_gen, None, True, 0)
+            return
+        complete = len(page) < FIRST_PAGE
+        self._apply_result(self._search_gen, page, None, True, not complete)
+        if not complete:
+            self._search_worker(query, self._search_gen, None, True, 0, whole_only=True)
+
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search_worker(
-        self, query: Query, gen: int, keep_pid: int | None, first: bool, pause: float
+        self,
+        query: Query,
+        gen: int,
+        keep_pid: int | None,
+        first: bool,
+        pause: float,
+        *,
+        whole_only: bool = False,
     ) -> None:
         # Two steps: the first screen at once (the index reads matches in
         # display order and stops), then, once typing pauses, the whole list.
         try:
-            page = self.library.search(query, limit=FIRST_PAGE)
-            if gen != self._search_gen or self._reader_closing:
-                return
-            complete = len(page) < FIRST_PAGE
-            self._from_thread(self._apply_result, gen, page, keep_pid, first, not complete)
-            if complete:
-                return
+            if not whole_only:
+                page = self.library.search(query, limit=FIRST_PAGE)
+                if gen != self._search_gen or self._reader_closing:
+                    return
+                complete = len(page) < FIRST_PAGE
+                self._from_thread(self._apply_result, gen, page, keep_pid, first, not complete)
+                if complete:
+                    return
             if pause:
                 time.sleep(pause)  # only the query the user pauses on is run in full
                 if gen != self._search_gen:
@@ -696,6 +729,9 @@ class DigestApp(App[int]):
         self._from_thread(self._apply_result, gen, result, keep_pid, first, False)
 
     def _search_failed(self, gen: int, message: str) -> None:
+        if self._scan_after_first_result:  # the scan may well repair the index
+            self._scan_after_first_result = False
+            self._start_scan(announce=False)
         if gen == self._search_gen:
             self.filter_bar.show_error(message)
 
@@ -727,6 +763,9 @@ class DigestApp(App[int]):
         self._update_header()
         if not partial:
             self._request_counts()
+        if self._scan_after_first_result:
+            self._scan_after_first_result = False
+            self.call_after_refresh(self._start_scan, announce=False)
         if len(result) and (_EXIT_WHEN_READY == "list" or self._exit_after_next_result):
             self.call_after_refresh(self._bench_ready)
 

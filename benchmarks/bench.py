@@ -60,7 +60,7 @@ class Bare(App):
         self.call_after_refresh(self.ready)
 
     def ready(self):
-        os.write(2, f"ready_at={time.time()!r}\n".encode())
+        os.write(2, f"ready_at={time.time()!r}\\n".encode())
         self.exit()
 
 Bare().run(headless=True)
@@ -309,6 +309,13 @@ def main() -> int:
     root = Path(args.dir) if args.dir else Path(tempfile.gettempdir()) / "digest-tui-bench"
     root.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_TUI_")}
+    # Measure the reader as installed: pip compiles a package's modules to
+    # bytecode on install, an editable checkout may not have them yet.
+    import compileall
+
+    import digest_tui
+
+    compileall.compile_dir(Path(digest_tui.__file__).parent, quiet=1)
     env["XDG_CONFIG_HOME"] = str(root / "config")  # no user config
     results = []
     for n in sizes:

@@ -868,6 +868,11 @@ class Library:
 
     # -- reading -------------------------------------------------------------
 
+    def is_empty(self) -> bool:
+        """True when no paper is indexed (cheaper than ``count() == 0``)."""
+        with self._read() as conn:
+            return conn.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
+
     def count(self) -> int:
         with self._read() as conn:
             return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])

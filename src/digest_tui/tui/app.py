@@ -25,6 +25,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.markup import escape
+from textual.message import Message
 from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Footer
@@ -64,6 +65,15 @@ VIEWS: dict[str, tuple[str, str]] = {
     "unread": ("Unread", "is:unread"),
     "starred": ("Starred", "is:starred"),
 }
+
+
+class ScanProgress(Message):
+    """A scan's progress, posted from its worker thread."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
 
 
 class _ScanCancelled(Exception):
@@ -212,7 +222,6 @@ class DigestApp(App[int]):
         self._result: SearchResult | None = None
         self._partial = False  # _result is only the first screen of a search
         self._exit_after_next_result = False
-        self._scan_after_first_result = False
         self._counts: tuple[int | None, int | None] = (None, None)
         self._current_pid: int | None = None
         self._anchor_pid: int | None = None
@@ -270,10 +279,12 @@ class DigestApp(App[int]):
                 markup=False,
                 timeout=10,
             )
-        # The check of the folders for new digests starts once the list is on
-        # screen, so it never competes with the first paint.
-        self._scan_after_first_result = self._scan_on_start
+        # The first screen of the list is read first; the check of the folders
+        # for new digests (mostly stat calls, which release the GIL) then runs
+        # beside the first paint.
         self._first_search()
+        if self._scan_on_start:
+            self._start_scan(announce=False)
         if self._state_poll_interval:
             self.set_interval(self._state_poll_interval, self._poll_state)
 
@@ -729,9 +740,6 @@ class DigestApp(App[int]):
         self._from_thread(self._apply_result, gen, result, keep_pid, first, False)
 
     def _search_failed(self, gen: int, message: str) -> None:
-        if self._scan_after_first_result:  # the scan may well repair the index
-            self._scan_after_first_result = False
-            self._start_scan(announce=False)
         if gen == self._search_gen:
             self.filter_bar.show_error(message)
 
@@ -763,9 +771,6 @@ class DigestApp(App[int]):
         self._update_header()
         if not partial:
             self._request_counts()
-        if self._scan_after_first_result:
-            self._scan_after_first_result = False
-            self.call_after_refresh(self._start_scan, announce=False)
         if len(result) and (_EXIT_WHEN_READY == "list" or self._exit_after_next_result):
             self.call_after_refresh(self._bench_ready)
 
@@ -1060,10 +1065,8 @@ class DigestApp(App[int]):
             now = time.monotonic()
             if total and (now - last >= 0.2 or done == total):
                 last = now
-                try:
-                    self.call_from_thread(self._show_scan_progress, done, total)
-                except RuntimeError:
-                    raise _ScanCancelled from None
+                # Posted, not awaited: the scan never waits for the screen.
+                self.post_message(ScanProgress(done, total))
 
         last_batch = 0.0
         before = 0
@@ -1082,9 +1085,9 @@ class DigestApp(App[int]):
                     raise _ScanCancelled from None
 
         try:
-            before = self.library.count()
+            before = 0 if self.library.is_empty() else 1
             report = self.library.scan(progress, on_batch=on_batch, workers=self.scan_workers)
-            after = self.library.count()
+            after = 0 if self.library.is_empty() else 1
         except _ScanCancelled:
             return
         except Exception as exc:
@@ -1093,6 +1096,9 @@ class DigestApp(App[int]):
             return
         if not self._reader_closing:
             self._from_thread(self._after_scan, report, before, after, announce)
+
+    def on_scan_progress(self, message: ScanProgress) -> None:
+        self._show_scan_progress(message.done, message.total)
 
     def _show_scan_progress(self, done: int, total: int) -> None:
         self._scan_progress = f"{done:,}/{total:,} files"
@@ -1149,7 +1155,7 @@ class DigestApp(App[int]):
         if self._first_run_shown and isinstance(self.screen, FirstRunScreen):
             self.pop_screen()
             self._first_run_shown = False
-        new = after - before
+        new = report.papers_added
         if before and new > 0:
             self.notify(f"{new:,} new paper{'s' if new != 1 else ''}.", markup=False)
         elif announce:

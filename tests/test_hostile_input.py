@@ -900,7 +900,8 @@ def test_generated_queries_without_fts_also_run(seed_library: Library, text: str
         return
     where, params = query.to_sql(state_available=False, fts=False)
     sql = "SELECT count(*) FROM papers p" + (f" WHERE {where}" if where else "")
-    seed_library._conn.execute(sql, params).fetchone()
+    with seed_library._read() as conn:
+        conn.execute(sql, params).fetchone()
 
 
 @pytest.mark.parametrize(

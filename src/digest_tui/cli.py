@@ -216,6 +216,7 @@ def _paper_json(paper, read: bool, starred: bool) -> dict[str, object]:  # type:
         "comment": clean(paper.comment),
         "journal_ref": clean(paper.journal_ref),
         "doi": paper.doi,
+        "extras": {k: strip_controls(v) for k, v in paper.extras.items()},
         "digests": [
             {"date": a.date, "category": a.category, "source": a.source, "line": a.line}
             for a in paper.appearances

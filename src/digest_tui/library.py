@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import json
 import os
 import sqlite3
 import threading
@@ -32,7 +33,7 @@ from pathlib import Path
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import Query, parse_query
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 AUTHOR_SEP = "\n"
 
 _SCHEMA = """
@@ -67,6 +68,7 @@ CREATE TABLE IF NOT EXISTS papers (
     comment TEXT,
     journal_ref TEXT,
     doi TEXT,
+    extras TEXT NOT NULL DEFAULT '',
     sort_date TEXT NOT NULL DEFAULT ''
 );
 -- A narrow copy of what filters without words read, in display order: the
@@ -106,6 +108,7 @@ _PAPER_COLUMNS = (
     "comment",
     "journal_ref",
     "doi",
+    "extras",
 )
 
 
@@ -323,7 +326,18 @@ def _paper_values(p: Paper) -> tuple[object, ...]:
         p.comment,
         p.journal_ref,
         p.doi,
+        json.dumps(p.extras, ensure_ascii=False) if p.extras else "",
     )
+
+
+def _load_extras(text: str) -> dict[str, str]:
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def _merge(old: Sequence[object], new: Sequence[object]) -> tuple[object, ...]:
@@ -975,6 +989,7 @@ class Library:
                         comment=r["comment"],
                         journal_ref=r["journal_ref"],
                         doi=r["doi"],
+                        extras=_load_extras(r["extras"]),
                     )
                 for a in conn.execute(
                     "SELECT a.pid, a.date, a.category, f.path, a.line, a.position"

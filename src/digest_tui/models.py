@@ -34,6 +34,9 @@ class Paper:
     comment: str | None = None
     journal_ref: str | None = None
     doi: str | None = None
+    # Further labelled text some formats carry, shown in the detail pane in this
+    # order: e.g. {"TL;DR": ..., "Motivation": ..., "Code": url}.
+    extras: dict[str, str] = field(default_factory=dict)
     appearances: list[Appearance] = field(default_factory=list)
 
 

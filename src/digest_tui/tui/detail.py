@@ -221,6 +221,15 @@ def render_paper(
         add(fields, "Digests", ", ".join(seen))
 
     parts: list[RenderableType] = [head, Text(""), fields]
+    summary = [(k, v) for k, v in paper.extras.items() if not is_web_url(v)]
+    if summary:  # e.g. a generated TL;DR and structured summary
+        notes = grid()
+        for name, value in summary:
+            add(notes, one_line(name), strip_controls(value))
+        parts += [Text(""), notes]
+    for name, url in paper.extras.items():
+        if is_web_url(url):
+            add(fields, one_line(name), _link(url, url, link))
     paragraphs = abstract_paragraphs(paper.abstract)
     for paragraph in paragraphs:
         parts.append(Text(""))

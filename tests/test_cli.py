@@ -143,9 +143,11 @@ def test_check_warns_with_file_and_line(tmp_path: Path, capsys) -> None:
     assert re.search(rf"{re.escape(str(bad))}:{second + 1}: ", out), out
 
 
-@pytest.mark.parametrize("command", ["", "list", "check", "mark", "paths"])
+@pytest.mark.parametrize(
+    "command", ["", "list", "check", "mark", "paths", "export", "state", "state export"]
+)
 def test_help_on_every_command(command: str) -> None:
-    proc = run(*([command] if command else []), "--help")
+    proc = run(*command.split(), "--help")
     assert proc.returncode == 0
     assert "usage: digest-tui" in proc.stdout
 

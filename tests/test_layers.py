@@ -16,6 +16,8 @@ CORE_MODULES = [
     "digest_tui.config",
     "digest_tui.opening",
     "digest_tui.cli",
+    "digest_tui.export",
+    "digest_tui.sync",
 ]
 
 

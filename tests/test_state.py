@@ -319,7 +319,13 @@ def _fake_v2(conn: sqlite3.Connection) -> None:
 
 
 class StoreWithV2(StateStore):
+    """The store as a later digest-tui would have it: one migration more."""
+
     MIGRATIONS = (*StateStore.MIGRATIONS, _fake_v2)
+
+
+CURRENT = StateStore.SCHEMA_VERSION
+NEXT = CURRENT + 1
 
 
 def test_v1_database_is_upgraded_by_code_with_a_later_migration(tmp_path: Path) -> None:
@@ -327,17 +333,17 @@ def test_v1_database_is_upgraded_by_code_with_a_later_migration(tmp_path: Path) 
         s.set_starred("a")
         s.set_read("b")
         before = s.all_marks()
-    assert StoreWithV2.SCHEMA_VERSION == StateStore.SCHEMA_VERSION + 1 == 2
+    assert StoreWithV2.SCHEMA_VERSION == NEXT
     with StoreWithV2(tmp_path) as s2:
         assert not s2.readonly
         assert s2.all_marks() == before
         conn = raw(s2.path)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == NEXT
         assert dict(conn.execute("SELECT id, priority FROM marks")) == {"a": 1, "b": 0}
         conn.close()
-    # The v1 database was saved before upgrading.
-    backup = raw(tmp_path / f"{DB_FILENAME}.pre-v2")
-    assert backup.execute("PRAGMA user_version").fetchone()[0] == 1
+    # The current database was saved before upgrading.
+    backup = raw(tmp_path / f"{DB_FILENAME}.pre-v{NEXT}")
+    assert backup.execute("PRAGMA user_version").fetchone()[0] == CURRENT
     assert {r[0] for r in backup.execute("SELECT id FROM marks")} == {"a", "b"}
     backup.close()
     # Reopening at v2 runs nothing again.
@@ -347,8 +353,8 @@ def test_v1_database_is_upgraded_by_code_with_a_later_migration(tmp_path: Path) 
 
 def test_new_database_runs_all_migrations_from_scratch(tmp_path: Path) -> None:
     with StoreWithV2(tmp_path) as s2:
-        assert s2._conn.execute("PRAGMA user_version").fetchone()[0] == 2
-    assert not (tmp_path / f"{DB_FILENAME}.pre-v1").exists()
+        assert s2._conn.execute("PRAGMA user_version").fetchone()[0] == NEXT
+    assert not list(tmp_path.glob(f"{DB_FILENAME}.pre-v*"))
 
 
 def test_failing_migration_leaves_database_at_old_version(tmp_path: Path) -> None:
@@ -364,7 +370,7 @@ def test_failing_migration_leaves_database_at_old_version(tmp_path: Path) -> Non
     with pytest.raises(RuntimeError, match="boom"):
         Broken(tmp_path)
     conn = raw(tmp_path / DB_FILENAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == CURRENT
     assert "half_done" not in [r[1] for r in conn.execute("PRAGMA table_info(marks)")]
     conn.close()
     with StateStore(tmp_path) as s:
@@ -378,5 +384,5 @@ def test_database_from_newer_version_opens_read_only(tmp_path: Path) -> None:
         assert s.readonly
         assert "newer" in (s.readonly_reason or "")
         assert s.get("a").read
-        with pytest.raises(StateError, match="cannot save: database schema v2 is newer"):
+        with pytest.raises(StateError, match=f"cannot save: database schema v{NEXT} is newer"):
             s.set_read("b")

@@ -1,11 +1,13 @@
 """The ``digest-tui`` command.
 
 ``digest-tui [PATH...]`` opens the reader; the other commands (``list``,
-``check``, ``mark``, ``paths``) use the core alone and never import Textual.
+``check``, ``mark``, ``paths``, ``export``, ``state``) use the core alone and
+never import Textual.
 
-Exit codes: 0 success, 1 a file could not be read as a digest (``check``) or
-nothing matched, 2 a usage error (bad option, bad query, missing path),
-3 the state or index could not be opened, 130 interrupted.
+Exit codes: 0 success, 1 a file could not be read as a digest (``check``),
+nothing matched, or a state file (``state import``) had unreadable lines or
+could not be imported at all, 2 a usage error (bad option, bad query, missing
+path), 3 the state or index could not be opened or saved, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from digest_tui import __version__
 from digest_tui.config import (
@@ -33,7 +36,7 @@ EXIT_FAIL = 1
 EXIT_USAGE = 2
 EXIT_STORE = 3
 
-COMMANDS = ("list", "check", "mark", "paths")
+COMMANDS = ("list", "check", "mark", "paths", "export", "state")
 
 
 class UsageError(Exception):
@@ -51,7 +54,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     prog = "digest-tui"
     epilog = (
-        "commands: list, check, mark, paths (see 'digest-tui COMMAND --help'). "
+        "commands: list, check, mark, paths, export, state (see 'digest-tui COMMAND --help'). "
         "With no PATH: the folders in the config file, else the built-in sample."
     )
     main = argparse.ArgumentParser(
@@ -96,7 +99,40 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
         prog=f"{prog} paths", description="Show where the config, state and index live."
     )
     _common(paths)
-    return {"open": main, "list": lst, "check": chk, "mark": mark, "paths": paths}
+
+    exp = argparse.ArgumentParser(
+        prog=f"{prog} export",
+        description="Write papers as BibTeX, a markdown reading list, JSON or CSV.",
+        epilog="The format is taken from -o's name (.bib .md .json .csv) when -f is not given.",
+    )
+    exp.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
+    exp.add_argument("-q", "--query", default="", help="filter, e.g. 'is:starred'")
+    exp.add_argument("-f", "--format", help="bibtex, markdown, json or csv")
+    exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    _common(exp)
+
+    st = argparse.ArgumentParser(
+        prog=f"{prog} state",
+        description="Carry read/starred/notes/tags between machines through a text file.",
+        epilog=(
+            "'state export FILE' writes one paper a line, sorted, each change with its time "
+            "(diffs and merges cleanly in git); 'state import FILE' merges such a file: the "
+            "later change of each field wins, importing twice changes nothing. FILE may be "
+            "'-' (stdout/stdin). Exit 1 when lines were skipped or the file was refused."
+        ),
+    )
+    st.add_argument("action", choices=("export", "import"), help="export or import")
+    st.add_argument("file", metavar="FILE", help="the state file ('-': stdout or stdin)")
+    _common(st)
+    return {
+        "open": main,
+        "list": lst,
+        "check": chk,
+        "mark": mark,
+        "paths": paths,
+        "export": exp,
+        "state": st,
+    }
 
 
 def _resolve(args: argparse.Namespace) -> tuple[Paths, Config]:
@@ -226,6 +262,101 @@ def _paper_json(paper, read: bool, starred: bool) -> dict[str, object]:  # type:
     }
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from digest_tui.export import FORMATS, Exporter, atomic_writer, format_for_path
+    from digest_tui.query import QueryError, parse_query
+
+    fmt = args.format or (format_for_path(args.output) if args.output else None)
+    if fmt is None:
+        raise UsageError(f"choose a format with -f ({', '.join(FORMATS)})")
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    output = Path(args.output).expanduser() if args.output else None
+    if output is not None and (output.is_dir() or not output.parent.is_dir()):
+        where = "is a folder" if output.is_dir() else "is in a folder that does not exist"
+        raise UsageError(f"cannot write {output}: it {where}")
+    paths, config = _resolve(args)
+    roots, _ = _digest_roots(args.paths, config)
+    try:
+        query = parse_query(args.query)
+    except QueryError as exc:
+        raise UsageError(f"bad query: {exc}") from None
+    state = _open_state(paths)
+    try:
+        with _open_library(paths, roots) as lib:
+            report = lib.scan()
+            for w in report.warnings:
+                print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+            result = lib.search(query)
+
+            def write(out: TextIO) -> int:
+                exporter = Exporter(fmt, out, with_state=True)
+                for start in range(0, len(result.pids), 1000):
+                    papers = lib.papers(list(result.pids[start : start + 1000]))
+                    exporter.write(papers, state.get_many(p.id for p in papers))
+                exporter.close()
+                return exporter.count
+
+            if output is None:
+                write(sys.stdout)
+            else:
+                try:
+                    with atomic_writer(output) as stream:
+                        count = write(stream)
+                except OSError as exc:
+                    raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+                print(f"exported {count} paper{'s' if count != 1 else ''} to {output}")
+    finally:
+        state.close()
+    return EXIT_OK
+
+
+def cmd_state(args: argparse.Namespace) -> int:
+    from digest_tui.sync import SyncFormatError, export_state, import_state
+
+    paths, _config = _resolve(args)
+    to_std = args.file == "-"
+    target = None if to_std else Path(args.file).expanduser()
+    if args.action == "import" and target is not None and not target.is_file():
+        raise UsageError(f"no such file: {target}")
+    if args.action == "export":
+        if target is not None and (target.is_dir() or not target.parent.is_dir()):
+            where = "is a folder" if target.is_dir() else "is in a folder that does not exist"
+            raise UsageError(f"cannot write {target}: it {where}")
+        from digest_tui.state import StateStore
+
+        state = StateStore(paths.data_dir, readonly=True)
+        try:
+            try:
+                text, papers = export_state(state, target)
+            except OSError as exc:
+                raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+        finally:
+            state.close()
+        if target is None:
+            sys.stdout.write(text)
+        else:
+            print(f"exported the state of {papers} paper{'s' if papers != 1 else ''} to {target}")
+        return EXIT_OK
+    state = _open_state(paths)
+    try:
+        try:
+            report = import_state(state, target)
+        except SyncFormatError as exc:
+            print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
+            return EXIT_FAIL
+        except OSError as exc:
+            print(f"digest-tui: cannot read {target}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_FAIL
+    finally:
+        state.close()
+    for w in report.warnings:
+        print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+    n = len(report.updated)
+    print(f"{n} paper{'s' if n != 1 else ''} updated")
+    return EXIT_FAIL if report.warnings else EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from digest_tui import parsing
     from digest_tui.library import walk
@@ -327,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": cmd_check,
         "mark": cmd_mark,
         "paths": cmd_paths,
+        "export": cmd_export,
+        "state": cmd_state,
     }[command]
     try:
         args = parsers[command].parse_args(rest)

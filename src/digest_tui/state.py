@@ -32,8 +32,17 @@ again, months of reading cannot), so the store is deliberately conservative:
   ``state.sqlite3.pre-vN``.
 
 Other modules may ``ATTACH`` the database read-only and query
-``marks(id, read, starred, ...)`` directly; ``read`` and ``starred`` are
-``0``/``1`` integers and every id with any state has a ``marks`` row.
+``marks(id, read, starred, ...)`` and ``tags(id, tag, added_at)`` directly;
+``read`` and ``starred`` are ``0``/``1`` integers and every id with any state
+has a ``marks`` row.
+
+Every change keeps its time, so that two copies of the state (two machines)
+can be merged field by field, the later change winning (see
+:meth:`StateStore.changes`, :meth:`StateStore.merge` and
+:mod:`digest_tui.sync`).  Each tag of a paper is its own field: adding it
+stamps ``tags.added_at``, removing it leaves a row in
+``tag_removals(id, tag, removed_at)`` (schema v2), so that a merge can tell
+"removed on the other machine" from "never added there".
 
 This module is part of the core and must not import Textual.
 """
@@ -53,7 +62,9 @@ from typing import ClassVar
 
 __all__ = [
     "DB_FILENAME",
+    "FIELDS",
     "MIGRATIONS",
+    "Change",
     "Mark",
     "StateCorruptError",
     "StateError",
@@ -77,6 +88,26 @@ class Mark:
     note: str | None = None
     note_at: float | None = None  # unix time of the last change to `note`
     tags: frozenset[str] = frozenset()
+
+
+#: The fields a :class:`Change` can carry, in the order :meth:`StateStore.changes` lists them.
+FIELDS = ("read", "starred", "note", "tag")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One field of one paper set to a value at a time (unix seconds).
+
+    ``field`` is one of :data:`FIELDS`.  ``value`` is a bool for ``read``,
+    ``starred`` and ``tag`` (present or removed), ``str | None`` for ``note``
+    (None: no note).  ``tag`` names the tag when ``field == "tag"``.
+    """
+
+    id: str
+    field: str
+    value: bool | str | None
+    at: float
+    tag: str | None = None
 
 
 class StateError(Exception):
@@ -127,10 +158,24 @@ def _migrate_to_v1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX tags_tag ON tags(tag)")
 
 
+def _migrate_to_v2(conn: sqlite3.Connection) -> None:
+    """Record when a tag was removed, so a merge can tell removed from never added."""
+    conn.execute(
+        """
+        CREATE TABLE tag_removals (
+            id TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            removed_at REAL NOT NULL,
+            PRIMARY KEY (id, tag)
+        )
+        """
+    )
+
+
 #: Ordered upgrade steps; ``MIGRATIONS[i]`` takes a version-``i`` database to
 #: version ``i + 1``.  Each runs inside the one transaction that also bumps
 #: ``user_version``, so a failed upgrade leaves the database untouched.
-MIGRATIONS: tuple[Migration, ...] = (_migrate_to_v1,)
+MIGRATIONS: tuple[Migration, ...] = (_migrate_to_v1, _migrate_to_v2)
 
 
 # --------------------------------------------------------------------------- errors
@@ -436,8 +481,12 @@ class StateStore:
                 raise StateError(f"cannot read state: {_reason(exc)} ({self.path})") from exc
 
     @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: all of it is committed, or none of it."""
+    def _writing(self, *, count_noop: bool = True) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: all of it is committed, or none of it.
+
+        With ``count_noop=False`` a transaction that changed no row leaves
+        :meth:`data_version` as it was.
+        """
         with self._lock:
             if self._closed:
                 raise StateError(f"state store is closed ({self.path})")
@@ -448,6 +497,7 @@ class StateStore:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise StateError(f"cannot save: {_reason(exc)} ({self.path})") from exc
+            before = conn.total_changes
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -460,7 +510,8 @@ class StateStore:
                 if isinstance(exc, sqlite3.Error):
                     raise StateError(f"cannot save: {_reason(exc)} ({self.path})") from exc
                 raise
-            self._local_commits += 1
+            if count_noop or conn.total_changes != before:
+                self._local_commits += 1
 
     @staticmethod
     def _check_id(paper_id: str) -> str:
@@ -646,19 +697,221 @@ class StateStore:
         clean = _clean_tag(tag)
         with self._writing() as conn:
             conn.execute("INSERT INTO marks (id) VALUES (?) ON CONFLICT(id) DO NOTHING", (pid,))
-            conn.execute(
+            added = conn.execute(
                 "INSERT INTO tags (id, tag, added_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(id, tag) DO NOTHING",
                 (pid, clean, self._clock()),
-            )
+            ).rowcount
+            if added:
+                conn.execute("DELETE FROM tag_removals WHERE id = ? AND tag = ?", (pid, clean))
             return self._load(conn, pid)
 
     def remove_tag(self, paper_id: str, tag: str) -> Mark:
+        """Remove a tag; the time of the removal is kept for :meth:`merge`."""
         pid = self._check_id(paper_id)
         clean = _clean_tag(tag)
         with self._writing() as conn:
-            conn.execute("DELETE FROM tags WHERE id = ? AND tag = ?", (pid, clean))
+            removed = conn.execute(
+                "DELETE FROM tags WHERE id = ? AND tag = ?", (pid, clean)
+            ).rowcount
+            if removed:
+                conn.execute(
+                    "INSERT INTO tag_removals (id, tag, removed_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(id, tag) DO UPDATE SET removed_at = excluded.removed_at",
+                    (pid, clean, self._clock()),
+                )
             return self._load(conn, pid)
+
+    # ---------------------------------------------------------------- merging
+
+    def changes(self) -> list[Change]:
+        """The last change of every field of every paper, with its time.
+
+        Sorted by id, then ``read``, ``starred``, ``note``, then tags by name.
+        Fields never changed (no time recorded) are left out.  A tag present
+        without a time (possible only in a database edited by hand) is given
+        time 0.  This is what :mod:`digest_tui.sync` writes to a file.
+        """
+        with self._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                rows = conn.execute(
+                    "SELECT id, read, read_at, starred, starred_at, note, note_at FROM marks"
+                ).fetchall()
+                # A v1 database opened read-only has no tag_removals table.
+                removals = conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tag_removals'"
+                ).fetchone()
+                tag_rows = conn.execute(
+                    "SELECT id, tag, 1, added_at FROM tags"
+                    + (
+                        " UNION ALL SELECT id, tag, 0, removed_at FROM tag_removals"
+                        if removals
+                        else ""
+                    )
+                ).fetchall()
+            finally:
+                conn.execute("COMMIT")
+        out: list[Change] = []
+        for pid, read, read_at, starred, starred_at, note, note_at in rows:
+            if read_at is not None:
+                out.append(Change(pid, "read", bool(read), float(read_at)))
+            if starred_at is not None:
+                out.append(Change(pid, "starred", bool(starred), float(starred_at)))
+            if note_at is not None:
+                out.append(Change(pid, "note", None if note is None else str(note), float(note_at)))
+        for pid, tag, present, at in tag_rows:
+            out.append(Change(pid, "tag", bool(present), 0.0 if at is None else float(at), tag))
+        order = {name: i for i, name in enumerate(FIELDS)}
+        out.sort(key=lambda c: (c.id, order[c.field], c.tag or ""))
+        return out
+
+    def merge_field(
+        self,
+        paper_id: str,
+        field: str,
+        value: bool | str | None,
+        at: float,
+        *,
+        tag: str | None = None,
+    ) -> bool:
+        """Apply one change made elsewhere if it is newer than ours (see :meth:`merge`)."""
+        return bool(self.merge([Change(paper_id, field, value, at, tag)]))
+
+    def merge(self, changes: Iterable[Change]) -> set[str]:
+        """Apply changes made elsewhere, each only where it is the later one.
+
+        For every field the change with the later time wins, compared at
+        microsecond resolution (the precision of the sync file).  On equal
+        times with different values the greater value wins (True over False,
+        a note over no note, then the note that sorts last), so two machines
+        merging each other's changes always end with the same state.  A change
+        that wins is stored with its own time, so merging the same changes
+        again writes nothing (and :meth:`data_version` does not move).
+
+        All in one transaction: every change is applied, or (on an error)
+        none.  Returns the ids of the papers whose stored state changed.
+        """
+        items = [_checked_change(c) for c in changes]
+        if not items:
+            return set()
+        ids = list(dict.fromkeys(c.id for c in items))
+        updated: set[str] = set()
+        with self._writing(count_noop=False) as conn:
+            local = self._field_states(conn, ids)
+            for change in items:
+                key = (change.id, change.field, change.tag or "")
+                if not _wins(change, local.get(key)):
+                    continue
+                self._apply(conn, change)
+                local[key] = (_micros(change.at), change.value)
+                updated.add(change.id)
+        return updated
+
+    def _field_states(
+        self, conn: sqlite3.Connection, ids: Sequence[str]
+    ) -> dict[tuple[str, str, str], tuple[int, bool | str | None]]:
+        """(id, field, tag) -> (time in microseconds, value) for timed fields of ids."""
+        found: dict[tuple[str, str, str], tuple[int, bool | str | None]] = {}
+        for chunk in self._chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT id, read, read_at, starred, starred_at, note, note_at FROM marks "
+                f"WHERE id IN ({marks})"
+            )
+            for pid, read, read_at, starred, starred_at, note, note_at in conn.execute(
+                sql, tuple(chunk)
+            ):
+                if read_at is not None:
+                    found[(pid, "read", "")] = (_micros(read_at), bool(read))
+                if starred_at is not None:
+                    found[(pid, "starred", "")] = (_micros(starred_at), bool(starred))
+                if note_at is not None:
+                    found[(pid, "note", "")] = (_micros(note_at), note)
+            sql = (
+                f"SELECT id, tag, 1, added_at FROM tags WHERE id IN ({marks}) UNION ALL "
+                f"SELECT id, tag, 0, removed_at FROM tag_removals WHERE id IN ({marks})"
+            )
+            for pid, tag, present, at in conn.execute(sql, (*chunk, *chunk)):
+                found[(pid, "tag", tag)] = (0 if at is None else _micros(at), bool(present))
+        return found
+
+    @staticmethod
+    def _apply(conn: sqlite3.Connection, change: Change) -> None:
+        pid, at = change.id, change.at
+        if change.field in ("read", "starred", "note"):
+            column = change.field
+            value = int(bool(change.value)) if column != "note" else change.value
+            conn.execute(
+                f"INSERT INTO marks (id, {column}, {column}_at) VALUES (?, ?, ?) "
+                f"ON CONFLICT(id) DO UPDATE SET {column} = excluded.{column}, "
+                f"{column}_at = excluded.{column}_at",
+                (pid, value, at),
+            )
+            return
+        tag = change.tag
+        conn.execute("INSERT INTO marks (id) VALUES (?) ON CONFLICT(id) DO NOTHING", (pid,))
+        if change.value:
+            conn.execute("DELETE FROM tag_removals WHERE id = ? AND tag = ?", (pid, tag))
+            conn.execute(
+                "INSERT INTO tags (id, tag, added_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(id, tag) DO UPDATE SET added_at = excluded.added_at",
+                (pid, tag, at),
+            )
+        else:
+            conn.execute("DELETE FROM tags WHERE id = ? AND tag = ?", (pid, tag))
+            conn.execute(
+                "INSERT INTO tag_removals (id, tag, removed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(id, tag) DO UPDATE SET removed_at = excluded.removed_at",
+                (pid, tag, at),
+            )
+
+
+def _micros(at: object) -> int:
+    """A unix time as whole microseconds (the resolution merges compare at)."""
+    return round(float(at) * 1_000_000)  # type: ignore[arg-type]
+
+
+def _rank(value: bool | str | None) -> tuple[int, str]:
+    if value is None or value is False:
+        return (0, "")
+    if value is True:
+        return (1, "")
+    return (1, value)
+
+
+def _wins(change: Change, local: tuple[int, bool | str | None] | None) -> bool:
+    """Whether an incoming change replaces the local state of its field."""
+    if local is None:
+        return True
+    at, value = _micros(change.at), change.value
+    if at != local[0]:
+        return at > local[0]
+    return value != local[1] and _rank(value) > _rank(local[1])
+
+
+def _checked_change(change: Change) -> Change:
+    """Validate a change from outside and normalise its value."""
+    StateStore._check_id(change.id)
+    at = change.at
+    if not isinstance(at, (int, float)) or isinstance(at, bool) or not 0 <= at < 1e12:
+        raise ValueError(f"change time must be a unix time, not {at!r}")
+    if change.field in ("read", "starred"):
+        if not isinstance(change.value, bool):
+            raise ValueError(f"{change.field} must be True or False, not {change.value!r}")
+        return change
+    if change.field == "note":
+        note = change.value
+        if note is not None and not isinstance(note, str):
+            raise ValueError(f"note must be a string or None, not {note!r}")
+        if isinstance(note, str) and not note.strip():
+            return Change(change.id, "note", None, at)
+        return change
+    if change.field == "tag":
+        if not isinstance(change.value, bool):
+            raise ValueError(f"tag value must be True or False, not {change.value!r}")
+        return Change(change.id, "tag", change.value, at, _clean_tag(change.tag or ""))
+    raise ValueError(f"unknown field {change.field!r} (known: {', '.join(FIELDS)})")
 
 
 def _clean_tag(tag: str) -> str:

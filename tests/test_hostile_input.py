@@ -423,15 +423,16 @@ def test_parsing_time_grows_linearly_not_quadratically(prefix: bytes, unit: byte
     def cost(size: int) -> float:
         data = prefix + unit * (size // len(unit)) + b"\n"
         best = float("inf")
-        for _ in range(3):
+        for _ in range(5):
             started = time.perf_counter()
             parse_bytes(data, "x")
             best = min(best, time.perf_counter() - started)
         return best
 
     small, large = cost(20_000), cost(80_000)  # under MAX_FIELD_CHARS: no cut
-    # Linear: x4; quadratic: x16.  Allow noise, and ignore sub-millisecond runs.
-    assert large < max(9 * small, 0.005), (small, large)
+    # Linear: x4; quadratic: x16.  Allow noise (best of 5 on a loaded machine) and
+    # ignore runs too short to time well.
+    assert large < max(9 * small, 0.02), (small, large)
 
 
 @pytest.mark.slow
@@ -452,7 +453,8 @@ def test_a_million_one_line_entries_parse_in_bounded_time_with_capped_warnings(
     started = time.perf_counter()
     result = parse_file(path)
     seconds = time.perf_counter() - started
-    assert seconds < 30, f"{seconds:.1f} s"  # measured ~9 s on one core
+    # Bounded, not a benchmark: ~9 s on one idle core; a quadratic parser would take hours.
+    assert seconds < 90, f"{seconds:.1f} s"
     assert result.format == "arxiv_daily"
     assert result.entries == n and len(result.papers) == n  # all ids are distinct
     # Every entry lacks an abstract: 1000 warnings, then one that counts the rest.
@@ -695,7 +697,8 @@ def fields_entry(draw: st.DrawFn, number: int) -> tuple[str, str | None]:
 @st.composite
 def generated_digest(draw: st.DrawFn) -> tuple[str, str, list[str | None]]:
     """A digest of one format built from the grammar: (format, text, ids expected)."""
-    fmt = draw(st.sampled_from(sorted(FORMATS)))
+    # The grammar covers the two markdown formats; the others: tests/test_formats.py.
+    fmt = draw(st.sampled_from(["arxiv_daily", "arxiv_fields"]))
     header = draw(
         st.sampled_from(
             {

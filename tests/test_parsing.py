@@ -65,7 +65,14 @@ def messages(result: object) -> list[str]:
 
 def test_api_shape() -> None:
     assert isinstance(PARSER_VERSION, int)
-    assert set(FORMATS) == {"arxiv_daily", "arxiv_fields"}
+    assert set(FORMATS) == {
+        "arxiv_daily",
+        "arxiv_fields",
+        "arxiv_email",
+        "arxiv_rss",
+        "cv_arxiv_daily",
+        "ai_enhanced",
+    }
     for name, module in FORMATS.items():
         assert module.NAME == name
         assert callable(module.sniff) and callable(module.parse)

@@ -19,6 +19,8 @@ from typing import Any
 
 import platformdirs
 
+from digest_tui.query import SORTS, WatchList
+
 APP_NAME = "digest-tui"
 CONFIG_FILE = "config.toml"
 
@@ -33,6 +35,25 @@ DEFAULT_CONFIG_TEXT = """\
 # Seconds a paper stays in the detail pane before it is marked read
 # (0: at once; negative: only with the read key).
 # mark_read_delay = 2
+
+# Where downloaded PDFs go (default: your Downloads folder, in "arxiv").
+# download_dir = "~/papers"
+
+# Where exports are written (default: the current directory).
+# export_dir = "~/exports"
+
+# Seconds between checks of the digest folders for new digests while the
+# reader runs (0: off).
+# watch_interval = 30
+
+# The order papers are listed in: "digest" (newest digest first, in each
+# digest's own order), "date" (newest published first), "title" or "id".
+# sort = "digest"
+
+# Authors and keywords to follow: the query is:watched lists their papers.
+# [watch]
+# authors = ["Geoffrey Hinton"]
+# keywords = ["diffusion model"]
 
 # [keys]
 # star = "s"
@@ -82,11 +103,41 @@ class Config:
     mark_read_delay: float = 2.0
     theme: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    watch: WatchList = field(default_factory=WatchList)
+    download_dir: Path = field(default_factory=lambda: default_download_dir())
+    export_dir: Path | None = None  # None: the current directory
+    watch_interval: float = 30.0  # seconds; 0: off
+    sort: str = "digest"
     source: Path | None = None
     problems: list[str] = field(default_factory=list)  # non-fatal, one line each
 
 
-_KNOWN_KEYS = {"paths", "opener", "mark_read_delay", "theme", "keys"}
+_KNOWN_KEYS = {
+    "paths",
+    "opener",
+    "mark_read_delay",
+    "theme",
+    "keys",
+    "watch",
+    "download_dir",
+    "export_dir",
+    "watch_interval",
+    "sort",
+}
+_WATCH_KEYS = {"authors", "keywords"}
+
+
+def default_download_dir() -> Path:
+    """The user's Downloads folder (platformdirs), in a folder ``arxiv``."""
+    return Path(platformdirs.user_downloads_dir()) / "arxiv"
+
+
+def _is_number(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)  # TOML allows nan and inf
+    )
 
 
 def load_config(path: Path) -> Config:
@@ -145,7 +196,54 @@ def load_config(path: Path) -> Config:
                 config.problems.append(f"{path}: [keys] {action!r} must be a key name string")
     else:
         config.problems.append(f"{path}: [keys] must be a table")
+    _load_new_settings(config, data, path)
     return config
+
+
+def _load_new_settings(config: Config, data: dict[str, Any], path: Path) -> None:
+    """``[watch]``, ``download_dir``, ``export_dir``, ``watch_interval`` and ``sort``."""
+    watch = data.get("watch", {})
+    if isinstance(watch, dict):
+        for key in sorted(set(watch) - _WATCH_KEYS):
+            config.problems.append(f"{path}: unknown setting [watch] {key!r} ignored")
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in sorted(_WATCH_KEYS):
+            value = watch.get(key, [])
+            if isinstance(value, str):
+                value = [value]
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                lists[key] = tuple(v.strip() for v in value if v.strip())
+            else:
+                config.problems.append(f"{path}: [watch] {key!r} must be a list of strings")
+        config.watch = WatchList(lists.get("authors", ()), lists.get("keywords", ()))
+    else:
+        config.problems.append(f"{path}: [watch] must be a table")
+    download_dir = data.get("download_dir")
+    if download_dir is None:
+        pass
+    elif isinstance(download_dir, str) and download_dir.strip():
+        config.download_dir = Path(download_dir).expanduser()
+    else:
+        config.problems.append(f"{path}: 'download_dir' must be a folder path string")
+    export_dir = data.get("export_dir")
+    if export_dir is None:
+        pass
+    elif isinstance(export_dir, str) and export_dir.strip():
+        config.export_dir = Path(export_dir).expanduser()
+    else:
+        config.problems.append(f"{path}: 'export_dir' must be a folder path string")
+    interval = data.get("watch_interval", 30.0)
+    if _is_number(interval) and interval >= 0:
+        config.watch_interval = float(interval)
+    else:
+        config.problems.append(
+            f"{path}: 'watch_interval' must be a number of seconds (0 or more; 0: off)"
+        )
+    sort = data.get("sort", "digest")
+    if isinstance(sort, str) and sort.strip().lower() in SORTS:
+        config.sort = sort.strip().lower()
+    else:
+        config.problems.append(f"{path}: 'sort' must be one of {', '.join(SORTS)}")
 
 
 # [ \t], not \s: "\s*" at a line start would also take the blank lines before.

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
-from digest_tui.query import Query, parse_query
+from digest_tui.query import SORTS, Query, WatchList, parse_query
 
 SCHEMA_VERSION = 4
 AUTHOR_SEP = "\n"
@@ -158,10 +158,15 @@ class Row:
 
 @dataclass(slots=True)
 class SearchResult:
-    """Papers matching a query, in display order (pids, see :func:`order_key`)."""
+    """Papers matching a query, in display order (pids, see :func:`order_key`).
+
+    ``sort`` is the order the pids are in (one of :data:`digest_tui.query.SORTS`);
+    only the digest order groups rows by digest day.
+    """
 
     pids: array[int]
     query: Query
+    sort: str = "digest"
 
     def __len__(self) -> int:
         return len(self.pids)
@@ -173,7 +178,10 @@ class SearchResult:
 
     def day_starts(self) -> list[int]:
         """Indices of the rows that begin a digest day, found by bisection:
-        a few thousand steps for years of digests, whatever the row count."""
+        a few thousand steps for years of digests, whatever the row count.
+        Empty for any other order than the digest order (no day separators)."""
+        if self.sort != "digest":
+            return []
         pids = self.pids
         starts: list[int] = []
         i, n = 0, len(pids)
@@ -388,7 +396,9 @@ class Library:
 
     Thread-safe: one connection guarded by a lock, so the reader's workers can
     share it.  ``state_db`` (the user's state database) is attached read-only
-    as ``st`` for ``is:`` queries when it exists.
+    as ``st`` for ``is:`` and ``tag:`` queries when it exists.  :attr:`watch`
+    is what ``is:watched`` matches (the config's watch list; may be replaced
+    at any time).
     """
 
     def __init__(
@@ -397,10 +407,12 @@ class Library:
         roots: Sequence[Path],
         *,
         state_db: Path | None = None,
+        watch: WatchList | None = None,
     ) -> None:
         self.path = index_path
         self.roots = [Path(r) for r in roots]
         self.state_db = state_db
+        self.watch: WatchList = watch if watch is not None else WatchList()
         # Reads and writes use separate connections, and every thread reading
         # at the same moment gets a connection of its own from a small pool:
         # with WAL, the screen is never blocked by a search, a count or a scan
@@ -905,26 +917,42 @@ class Library:
             reports.append(FileReport(r["path"], r["format"], r["entries"], r["papers"], warnings))
         return reports
 
-    def search(self, query: Query | str = "", *, limit: int | None = None) -> SearchResult:
-        """Papers matching ``query`` (the filter language), newest digest first."""
+    def search(
+        self, query: Query | str = "", *, limit: int | None = None, sort: str = "digest"
+    ) -> SearchResult:
+        """Papers matching ``query`` (the filter language), newest digest first.
+
+        ``sort`` is one of :data:`digest_tui.query.SORTS`: ``"digest"`` (the
+        default), ``"date"`` (newest published first), ``"title"`` (A to Z) or
+        ``"id"`` (newest arXiv id first).  Another value raises ``ValueError``.
+        """
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
         q = parse_query(query) if isinstance(query, str) else query
         fts = self.fts_ready
+        watch = self.watch
         pids: array[int] = array("q")
         with self._read(needs_state=q.needs_state) as conn:
             sql, params = q.select_sql(
-                state_available=id(conn) in self._attached, fts=fts, limit=limit
+                state_available=id(conn) in self._attached,
+                fts=fts,
+                limit=limit,
+                watch=watch,
+                sort=sort,
             )
             cur = conn.execute(sql, params)
             while batch := cur.fetchmany(8192):
                 pids.extend(r[0] for r in batch)
-        return SearchResult(pids, q)
+        return SearchResult(pids, q, sort)
 
     def count_matching(self, query: Query | str) -> int:
         """How many papers match ``query``, without listing them."""
         q = parse_query(query) if isinstance(query, str) else query
         fts = self.fts_ready
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = q.select_sql(state_available=id(conn) in self._attached, fts=fts)
+            sql, params = q.select_sql(
+                state_available=id(conn) in self._attached, fts=fts, watch=self.watch
+            )
             return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
     def rows(self, pids: Sequence[int]) -> dict[int, Row]:

@@ -31,7 +31,14 @@ import os
 from types import ModuleType
 
 from digest_tui.models import ParseResult, ParseWarning
-from digest_tui.parsing import arxiv_daily, arxiv_fields
+from digest_tui.parsing import (
+    ai_enhanced,
+    arxiv_daily,
+    arxiv_email,
+    arxiv_fields,
+    arxiv_rss,
+    cv_arxiv_daily,
+)
 from digest_tui.parsing._common import MAX_WARNINGS, normalize_id
 
 __all__ = [
@@ -45,13 +52,18 @@ __all__ = [
 ]
 
 # 2: NUL bytes, truncation, two formats, long fields and warning caps (hostile input).
-PARSER_VERSION: int = 2
+# 3: formats arxiv_email, arxiv_rss, cv_arxiv_daily, ai_enhanced; Paper.extras.
+PARSER_VERSION: int = 3
 
 # The sniffers look at content only, never file names.  On a tie (never in
-# practice: the two formats' markers differ) the first listed wins.
+# practice: the formats' markers differ) the first listed wins.
 FORMATS: dict[str, ModuleType] = {
     arxiv_fields.NAME: arxiv_fields,
     arxiv_daily.NAME: arxiv_daily,
+    arxiv_email.NAME: arxiv_email,
+    arxiv_rss.NAME: arxiv_rss,
+    cv_arxiv_daily.NAME: cv_arxiv_daily,
+    ai_enhanced.NAME: ai_enhanced,
 }
 
 _BOMS = (

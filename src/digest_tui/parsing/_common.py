@@ -558,6 +558,10 @@ class Collector:
         more = f"... {self._more} more warning{'s' if self._more != 1 else ''} not shown"
         return [*self.warnings, ParseWarning(self.source, self._more_line, more)]
 
+    def get(self, paper_id: str) -> Paper | None:
+        """The paper collected under ``paper_id``, if any."""
+        return self._by_id.get(paper_id)
+
     def add(self, paper: Paper, appearance: Appearance) -> None:
         old = self._by_id.get(paper.id)
         if old is None:
@@ -577,3 +581,43 @@ class Collector:
         for name in _FILLABLE:
             if not getattr(old, name) and getattr(paper, name):
                 setattr(old, name, getattr(paper, name))
+        for key, value in paper.extras.items():
+            old.extras.setdefault(key, value)
+
+
+# --------------------------------------------------------------------------
+# Helpers of the e-mail, RSS, table and AI-summary formats
+# --------------------------------------------------------------------------
+
+
+def indented_paragraphs(lines: Iterable[str]) -> str:
+    """arXiv abstract lines as text for :func:`clean_abstract`.
+
+    arXiv starts each paragraph of an abstract with an indented line (the
+    rest of a paragraph is wrapped flush left, or not at all); each such
+    line becomes a paragraph break.  Blank lines stay paragraph breaks.
+    """
+    out: list[str] = []
+    for line in lines:
+        if out and line[:1] in (" ", "\t") and line.strip():
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
+_NAME_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)", re.ASCII)
+
+
+def date_from_name(source: str) -> str | None:
+    """The ISO date in a digest's file name (``.../2026-01-05.md``), if any."""
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    m = _NAME_DATE_RE.search(name[:200])
+    return _valid_date(int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def next_weekday(date: datetime.date) -> datetime.date:
+    """The first Monday-to-Friday day after ``date``."""
+    date += datetime.timedelta(days=1)
+    while date.weekday() >= 5:
+        date += datetime.timedelta(days=1)
+    return date

@@ -1,0 +1,430 @@
+"""Format "arxiv_email": an arXiv listing e-mail saved as text.
+
+::
+
+     Submissions to:
+    Artificial Intelligence
+     received from  Wed 21 Jan 26 19:00:00 GMT  to  Thu 22 Jan 26 19:00:00 GMT
+    ------------------------------------------------------------------------------
+    \\\\
+    arXiv:2601.15305
+    Date: Mon, 12 Jan 2026 20:33:39 GMT   (215kb)
+
+    Title: Gated Sparse Attention: Combining Computational Efficiency with Training
+      Stability for Long-Context Language Models
+    Authors: Alfred Shen, Aaron Shen
+    Categories: cs.AI cs.LG
+    Comments: 15 pages
+    \\\\
+      The computational burden of attention in long-context language models has
+    motivated two largely independent lines of work ...
+    \\\\ ( https://arxiv.org/abs/2601.15305 ,  215kb)
+    ------------------------------------------------------------------------------
+
+Fields wrap onto indented lines; an abstract paragraph starts with an
+indented line.  Cross-lists are ``arXiv:ID (*cross-listing*)``, replacements
+have a ``replaced with revised version <date>`` line and no abstract.  A paper
+listed twice in one e-mail (new, and again as a cross-list) is one paper with
+two appearances.
+
+Date: arXiv's listing date, the weekday after the ``received ... to <day>``
+line (submissions up to Thursday 14:00 ET are listed on Friday, those up to
+Friday on Monday).  Without that line, the UTC date of the mail's own
+``Date:`` header (before the first entry); arXiv mails its listing just after
+announcing it.  Category: the subject list named under ``Submissions to:``
+(e.g. "Computer Vision and Pattern Recognition" -> ``cs.CV``).  An e-mail for
+several lists has no single category; each appearance then gets the first of
+the paper's categories among those lists (one not yet used for this paper in
+this e-mail, so new and cross-list appearances differ).
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import re
+
+from digest_tui.models import Appearance, Paper, ParseResult
+from digest_tui.parsing._common import (
+    FIELD_CUT,
+    Collector,
+    abs_url_for,
+    arxiv_link,
+    clean_abstract,
+    clean_inline,
+    indented_paragraphs,
+    iso_timestamp,
+    next_weekday,
+    normalize_id,
+    parse_categories,
+    pdf_url_for,
+    split_lines,
+    too_long,
+)
+
+NAME = "arxiv_email"
+
+_SNIFF_CHARS = 65536
+# A "\\" line then an "arXiv:ID" (or old "Paper: ID") line, or the mail's
+# "Submissions to:" / "received from ... to ..." preamble.
+_SNIFF_RE = re.compile(
+    r"^\\\\[ \t]*\r?\n(?:arXiv:|Paper(?:[ \t]{0,5}\(\*cross-listing\*\))?:[ \t]{0,5})"
+    r"[a-z0-9]"
+    r"|^[ \t]{0,5}Submissions[ \t]to:[ \t]*\r?$"
+    r"|^[ \t]{0,5}received[ \t]from[ \t]{1,5}\S[^\n]{0,80}[ \t]to[ \t]",
+    re.I | re.M,
+)
+_ID_LINE_RE = re.compile(
+    r"(?:arXiv:|Paper(?:\s{0,5}\(\*cross-listing\*\))?:\s{0,5})"
+    r"(\S{1,60})(\s{1,20}\(\*cross-listing\*\))?\s{0,20}(?:\(\s{0,5}\d{1,9}\s{0,5}kb\s{0,5}\))?\s*",
+    re.I,
+)
+_FIELD_RE = re.compile(r"([A-Za-z][A-Za-z-]{0,30}):\s?(.*)")
+_RECEIVED_RE = re.compile(
+    r"\s{0,5}received\s{1,5}from\s.{0,80}?\sto\s{1,5}(?:[A-Za-z]{3}\s{1,5})?"
+    r"(\d{1,2})\s{1,5}([A-Za-z]{3})\s{1,5}(\d{2,4})\b.{0,60}",
+    re.I,
+)
+_REPLACED_RE = re.compile(
+    r"replaced with revised version\s{1,5}(.{1,80}?)\s*(?:\(\s*\d+\s*kb\s*\))?\s*"
+)
+_SEPARATOR_RE = re.compile(r"-{20,}|%%-?-?%%[-%]*|%{3}-{3}[-%]*")
+_ABS_LINK_RE = re.compile(r"\\\\\s{0,5}\(\s{0,5}(\S{1,2000})\s{0,5},.{0,40}\)\s*")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+
+# Subject list names as arXiv's e-mails write them -> category, per archive.
+_LISTS: dict[str, dict[str, str]] = {
+    "cs": {
+        "artificial intelligence": "cs.AI",
+        "hardware architecture": "cs.AR",
+        "computational complexity": "cs.CC",
+        "computational engineering, finance, and science": "cs.CE",
+        "computational geometry": "cs.CG",
+        "computation and language": "cs.CL",
+        "cryptography and security": "cs.CR",
+        "computer vision and pattern recognition": "cs.CV",
+        "computers and society": "cs.CY",
+        "databases": "cs.DB",
+        "distributed, parallel, and cluster computing": "cs.DC",
+        "digital libraries": "cs.DL",
+        "discrete mathematics": "cs.DM",
+        "data structures and algorithms": "cs.DS",
+        "emerging technologies": "cs.ET",
+        "formal languages and automata theory": "cs.FL",
+        "general literature": "cs.GL",
+        "graphics": "cs.GR",
+        "computer science and game theory": "cs.GT",
+        "human-computer interaction": "cs.HC",
+        "information retrieval": "cs.IR",
+        "information theory": "cs.IT",
+        "machine learning": "cs.LG",
+        "logic in computer science": "cs.LO",
+        "multiagent systems": "cs.MA",
+        "multimedia": "cs.MM",
+        "mathematical software": "cs.MS",
+        "numerical analysis": "cs.NA",
+        "neural and evolutionary computing": "cs.NE",
+        "networking and internet architecture": "cs.NI",
+        "other computer science": "cs.OH",
+        "operating systems": "cs.OS",
+        "performance": "cs.PF",
+        "programming languages": "cs.PL",
+        "robotics": "cs.RO",
+        "symbolic computation": "cs.SC",
+        "sound": "cs.SD",
+        "software engineering": "cs.SE",
+        "social and information networks": "cs.SI",
+        "systems and control": "cs.SY",
+    },
+    "stat": {
+        "applications": "stat.AP",
+        "computation": "stat.CO",
+        "methodology": "stat.ME",
+        "machine learning": "stat.ML",
+        "other statistics": "stat.OT",
+        "statistics theory": "stat.TH",
+    },
+    "eess": {
+        "audio and speech processing": "eess.AS",
+        "image and video processing": "eess.IV",
+        "signal processing": "eess.SP",
+        "systems and control": "eess.SY",
+    },
+}
+_ARCHIVE_RE = re.compile(r"e-mail\s{1,5}To:\s{0,5}([a-z-]{1,20})@arxiv\.org", re.I)
+
+
+def sniff(text: str) -> bool:
+    """A ``\\\\`` line followed by ``arXiv:ID``, or the e-mail's preamble lines."""
+    return sniff_offset(text) is not None
+
+
+def sniff_offset(text: str) -> int | None:
+    """Where the first sign of this format is in ``text`` (its first 64 KiB), or None."""
+    m = _SNIFF_RE.search(text[:_SNIFF_CHARS])
+    return None if m is None else m.start()
+
+
+def _mail_date(value: str) -> str | None:
+    """UTC date of an RFC 2822 ``Date:`` value."""
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip()[:200])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.timezone.utc)
+    return when.date().isoformat()
+
+
+def _timestamp(value: str) -> str | None:
+    """``Mon, 12 Jan 2026 20:33:39 GMT   (215kb)`` -> ISO timestamp (UTC)."""
+    value = re.sub(r"\(\s{0,5}\d{1,9}\s{0,5}kb\s{0,5}\)", "", value[:200], flags=re.I).strip()
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return iso_timestamp(value)
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.timezone.utc)
+    return when.isoformat()
+
+
+def _listing_date(m: re.Match[str]) -> str | None:
+    month = _MONTHS.get(m.group(2).lower())
+    if month is None:
+        return None
+    year = int(m.group(3))
+    if year < 100:
+        year += 2000 if year < 90 else 1900
+    try:
+        day = datetime.date(year, month, int(m.group(1)))
+    except ValueError:
+        return None
+    return next_weekday(day).isoformat()
+
+
+def _authors(value: str, plain: bool) -> list[str]:
+    """``A, B, C and D`` / ``A, B,\\n and C`` -> names."""
+    authors: list[str] = []
+    for raw in clean_inline(value, plain).split(","):
+        for part in re.split(r"\s+and\s+", raw.strip()):
+            name = part.strip()
+            if name.lower().startswith("and "):
+                name = name[4:].strip()
+            if name:
+                authors.append(name)
+    return authors
+
+
+def parse(text: str, source: str) -> ParseResult:
+    result = ParseResult(source=source, format=NAME)
+    out = Collector(source)
+    lines, plain = split_lines(text)
+
+    # The preamble, before the first entry: list names, date, archive.
+    date: str | None = None
+    mail_date: str | None = None
+    archive = "cs"
+    lists: list[str] = []
+    unknown_lists = False
+    in_lists = False
+    first_entry = len(lines)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped == "\\\\":
+            first_entry = i
+            break
+        if in_lists:
+            if stripped and not stripped.lower().startswith("received") and "---" not in stripped:
+                lists.append(stripped.lower())
+                continue
+            in_lists = False
+        if stripped.lower() == "submissions to:":
+            in_lists = True
+            continue
+        m = _RECEIVED_RE.match(line)
+        if m is not None and date is None:
+            date = _listing_date(m)
+            if date is None:
+                out.warn(i + 1, f"unrecognised date in {clean_inline(stripped[:120])!r}")
+            continue
+        m2 = _ARCHIVE_RE.search(line)
+        if m2 is not None:
+            archive = m2.group(1).lower()
+            continue
+        if line.startswith("Date:") and mail_date is None:
+            mail_date = _mail_date(line[5:])
+    if date is None:
+        date = mail_date
+    codes: list[str] = []
+    table = _LISTS.get(archive, {})
+    for name in lists:
+        code = table.get(" ".join(name.split()))
+        if code is None:
+            unknown_lists = True
+        elif code not in codes:
+            codes.append(code)
+    category = codes[0] if len(codes) == 1 and not unknown_lists else None
+    result.date, result.category = date, category
+    if date is None:
+        out.warn(1, "no digest date (no 'received from ... to ...' line or Date: header)")
+    used: dict[str, list[str]] = {}  # paper id -> categories given to its appearances
+
+    # The entry being read.
+    head_no = 0
+    id_text = ""
+    cross = False
+    fields: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    abstract: list[str] | None = None
+    abs_link: str | None = None
+    replaced: str | None = None
+    state = "between"  # between | start | meta | abstract | skip
+    cut_short = bool(text) and text[-1] not in "\n\r"
+
+    def finish(last: bool) -> None:
+        found = normalize_id(id_text)
+        if found is None:
+            out.warn(head_no, f"entry skipped: unrecognised arXiv id {clean_inline(id_text)!r}")
+            return
+        paper_id, version = found
+        joined = {k: "\n".join(v) for k, v in fields.items()}
+        title = clean_inline(joined.get("title", ""), plain)
+        if not title:
+            out.warn(head_no, "entry has no title")
+        if abstract is None and replaced is None:
+            note = " (file truncated?)" if last else ""
+            out.warn(head_no, f"entry has no abstract{note}")
+        elif last and cut_short and abs_link is None:
+            out.warn(head_no, "entry may be cut short: the file does not end with a newline")
+        if too_long((*joined.values(), *(abstract or ()))):
+            out.warn(head_no, FIELD_CUT)
+        cats_text = joined.get("categories", "")
+        categories, primary = parse_categories(",".join(cats_text.split()))
+        link = arxiv_link(abs_link) if abs_link else None
+        comment = clean_inline(joined.get("comments", ""), plain) or None
+        journal = clean_inline(joined.get("journal-ref", ""), plain) or None
+        doi = clean_inline(joined.get("doi", ""), plain) or None
+        paper = Paper(
+            id=paper_id,
+            title=title,
+            version=version,
+            authors=_authors(joined.get("authors", ""), plain),
+            abstract=clean_abstract(indented_paragraphs(abstract), plain) if abstract else "",
+            categories=categories,
+            primary_category=primary,
+            pdf_url=pdf_url_for(paper_id, version),
+            abs_url=link or abs_url_for(paper_id, version),
+            published=_timestamp(joined["date"]) if "date" in joined else None,
+            updated=_timestamp(replaced) if replaced else None,
+            comment=comment,
+            journal_ref=journal,
+            doi=doi,
+        )
+        cat = category
+        if cat is None and codes:
+            taken = used.setdefault(paper_id, [])
+            ordered = categories if not cross else [c for c in categories if c != primary]
+            choice = [c for c in ordered if c in codes and c not in taken]
+            if not choice:
+                choice = [c for c in categories if c in codes and c not in taken]
+            if choice:
+                cat = choice[0]
+                taken.append(cat)
+        out.add(paper, Appearance(date, cat, source, head_no, result.entries - 1))
+
+    def end_entry(last: bool) -> None:
+        nonlocal state
+        if state in ("meta", "abstract"):
+            finish(last)
+        state = "between"
+
+    for i in range(first_entry, len(lines)):
+        line = lines[i]
+        stripped = line.strip()
+        if state == "start":
+            if not stripped:
+                continue
+            m = _ID_LINE_RE.fullmatch(stripped)
+            if m is not None:
+                result.entries += 1
+                head_no = i + 1
+                id_text = m.group(1)
+                cross = m.group(2) is not None
+                fields = {}
+                current = None
+                abstract = None
+                abs_link = None
+                replaced = None
+                state = "meta"
+                continue
+            f = _FIELD_RE.fullmatch(stripped)
+            if f is not None and f.group(1).lower() in ("title", "authors", "date", "categories"):
+                result.entries += 1
+                out.warn(i + 1, "entry skipped: no arXiv id")
+                state = "skip"
+                continue
+            state = "between"
+            continue
+        if stripped == "\\\\":
+            if state == "meta":
+                state = "abstract"
+                abstract = []
+                continue
+            if state == "abstract":  # a second "\\" without a link: entry over
+                end_entry(False)
+            state = "start"
+            continue
+        if state == "between":
+            continue
+        if line.startswith("\\\\"):
+            m = _ABS_LINK_RE.fullmatch(line)
+            if state in ("meta", "abstract") and m is not None:
+                abs_link = m.group(1)
+            end_entry(False)
+            continue
+        if _SEPARATOR_RE.fullmatch(stripped):
+            end_entry(False)
+            continue
+        if state == "skip":
+            continue
+        if state == "abstract":
+            if abstract is not None:
+                abstract.append(line)
+            continue
+        # state == "meta"
+        if not stripped:
+            current = None
+            continue
+        if line[0] in " \t":
+            if current is not None:
+                current.append(stripped)
+            continue
+        r = _REPLACED_RE.fullmatch(stripped)
+        if r is not None:
+            replaced = r.group(1)
+            current = None
+            continue
+        f = _FIELD_RE.fullmatch(line)
+        if f is not None:
+            key = f.group(1).lower()
+            if key == "comment":
+                key = "comments"
+            current = fields.setdefault(key, [])
+            current.append(f.group(2))
+        else:
+            current = None
+    if state in ("meta", "abstract"):
+        end_entry(True)
+    if not result.entries and not out.warnings:
+        out.warn(1, "no entries")
+    result.papers = out.papers
+    result.warnings = out.all_warnings()
+    return result

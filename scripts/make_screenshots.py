@@ -8,7 +8,7 @@ Usage::
 Runs the reader headless (``App.run_test``) over the sample digests shipped
 with the package, with its state and index in a temporary folder (the user's
 own are never touched), and writes ``main.svg``, ``filtered.svg``,
-``help.svg`` and ``narrow.svg``.
+``help.svg``, ``narrow.svg`` and ``tags.svg``.
 """
 
 from __future__ import annotations
@@ -59,6 +59,26 @@ async def _filtered(pilot: Pilot[int]) -> None:
     await _some_marks(pilot)
 
 
+async def _tags(pilot: Pilot[int]) -> None:
+    """Tags on a few papers and a note on the one under the cursor."""
+    await _some_marks(pilot)
+    app = pilot.app
+    assert isinstance(app, DigestApp)
+    rows = app.library.rows(list(app.paper_list.pids[:4]))
+    ids = [rows[pid].id for pid in app.paper_list.pids[:4] if pid in rows]
+    wanted = (("fusion", "to-read"), ("to-read",), (), ("thesis",))
+    for paper_id, tags in zip(ids, wanted, strict=False):
+        for tag in tags:
+            app.state.add_tag(paper_id, tag)
+    current = app._current_paper
+    if current is not None:
+        app.state.set_note(current.id, "Compare with the thesis baseline.\nCode is on GitHub.")
+    app._reload_marks()
+    app._current_pid = None  # show the paper again, with its note
+    app._sync_current()
+    await _settle(pilot)
+
+
 async def _help(pilot: Pilot[int]) -> None:
     await _some_marks(pilot)
     await pilot.press("question_mark")
@@ -70,6 +90,7 @@ SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("filtered.svg", (120, 36), _filtered),
     ("help.svg", (120, 36), _help),
     ("narrow.svg", (80, 24), _main),
+    ("tags.svg", (120, 36), _tags),
 ]
 
 

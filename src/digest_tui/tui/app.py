@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 
+from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.markup import escape
@@ -38,17 +41,24 @@ from digest_tui.query import Query, QueryError, parse_query
 from digest_tui.state import StateError, StateStore
 from digest_tui.text import is_web_url, one_line
 from digest_tui.tui.bars import FilterBar, HeaderInfo, StatusHeader
-from digest_tui.tui.commands import ActionCommands, JumpToPaper, find_papers
+from digest_tui.tui.commands import ActionCommands, JumpToPaper, ReaderCommands, find_papers
 from digest_tui.tui.detail import DetailScroll, PaperDetail
+from digest_tui.tui.editor import EditorError, edit_text, editor_command, note_filename
 from digest_tui.tui.paper_list import MarkSets, PaperList
 from digest_tui.tui.screens import (
     ConfirmScreen,
     FirstRunScreen,
     HelpScreen,
     KeyHelp,
+    PromptScreen,
 )
 
+if TYPE_CHECKING:
+    from digest_tui.download import DownloadResult
+    from digest_tui.searches import SavedSearches
+
 Opener = Callable[[str], None]
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 EXIT_STORE = 3
 # Benchmarks only (benchmarks/bench.py): run headless and exit once the list is
@@ -64,7 +74,21 @@ VIEWS: dict[str, tuple[str, str]] = {
     "all": ("All", ""),
     "unread": ("Unread", "is:unread"),
     "starred": ("Starred", "is:starred"),
+    "watched": ("Watched", "is:watched"),
 }
+
+#: The orders of the list, in the order ``z`` cycles through them.
+SORTS: tuple[str, ...] = ("digest", "date", "title", "id")
+SORT_LABELS = {"digest": "digest order", "date": "by date", "title": "by title", "id": "by id"}
+
+#: Export formats: palette label -> (format, file extension).
+EXPORT_FORMATS: dict[str, tuple[str, str]] = {
+    "BibTeX": ("bibtex", "bib"),
+    "Markdown": ("markdown", "md"),
+    "JSON": ("json", "json"),
+    "CSV": ("csv", "csv"),
+}
+SAVED_SEARCH_KEYS = range(1, 10)
 
 
 class ScanProgress(Message):
@@ -72,6 +96,16 @@ class ScanProgress(Message):
 
     def __init__(self, done: int, total: int) -> None:
         super().__init__()
+        self.done = done
+        self.total = total
+
+
+class DownloadProgress(Message):
+    """A download's progress, posted from its worker thread."""
+
+    def __init__(self, name: str, done: int, total: int | None) -> None:
+        super().__init__()
+        self.name = name
         self.done = done
         self.total = total
 
@@ -87,6 +121,13 @@ def _link_markup(url: str, text: str | None = None) -> str:
     return f'[link="{safe}"]{escape(text if text is not None else safe)}[/link]'
 
 
+def pdf_filename(paper: Paper) -> str:
+    """The file a paper's PDF is saved as: its id and version (``2012.07810v1.pdf``)."""
+    version = f"v{paper.version}" if paper.version else ""
+    stem = _UNSAFE_NAME.sub("_", one_line(paper.id) + version).strip("._")
+    return f"{stem or 'paper'}.pdf"
+
+
 def _display_path(path: Path) -> str:
     text = str(path)
     home = str(Path.home())
@@ -100,7 +141,7 @@ class DigestApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "digest-tui"
-    COMMANDS = App.COMMANDS | {ActionCommands, JumpToPaper}
+    COMMANDS = App.COMMANDS | {ActionCommands, ReaderCommands, JumpToPaper}
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
         (0, "-narrow"),
         (100, "-wide"),
@@ -126,11 +167,30 @@ class DigestApp(App[int]):
         Binding("o", "open_pdf", "PDF", id="open_pdf", tooltip="Open the PDF"),
         Binding("O", "open_abstract", "Open abstract page", id="open_abstract", show=False),
         Binding("y", "copy_link", "Copy PDF link", id="copy_link", show=False),
+        Binding("B", "copy_bibtex", "Copy BibTeX", id="copy_bibtex", show=False),
+        Binding("d", "download_pdf", "Download the PDF", id="download_pdf", show=False),
+        Binding("t", "tag", "Add or remove a tag", id="tag", show=False),
+        Binding("e", "edit_note", "Edit the note in $EDITOR", id="edit_note", show=False),
         Binding("A", "mark_all_read", "Mark all in view read", id="mark_all_read", show=False),
         Binding("u", "undo_mark_all", "Undo mark all read", id="undo_mark_all", show=False),
         Binding("a", "view('all')", "View: all papers", id="view_all", show=False),
         Binding("U", "view('unread')", "View: unread only", id="view_unread", show=False),
         Binding("S", "view('starred')", "View: starred only", id="view_starred", show=False),
+        Binding("w", "view('watched')", "View: watched only", id="view_watched", show=False),
+        Binding("z", "cycle_sort", "Sort: digest, date, title, id", id="sort", show=False),
+        Binding(
+            "ctrl+s", "save_search", "Save the filter as a search", id="save_search", show=False
+        ),
+        *(
+            Binding(
+                str(n),
+                f"saved_search({n})",
+                f"Saved search {n}",
+                id=f"saved_search_{n}",
+                show=False,
+            )
+            for n in SAVED_SEARCH_KEYS
+        ),
         Binding("ctrl+r", "rescan", "Rescan digests and state", id="rescan", show=False),
         Binding("T", "change_theme", "Choose theme", id="theme", show=False),
         Binding("ctrl+p", "command_palette", "Command palette", id="command_palette", show=False),
@@ -156,20 +216,27 @@ class DigestApp(App[int]):
                 "list.detail",
             ),
         ),
-        ("Marks", ("star", "toggle_read", "mark_all_read", "undo_mark_all")),
+        (
+            "Marks",
+            ("star", "toggle_read", "mark_all_read", "undo_mark_all", "tag", "edit_note"),
+        ),
         (
             "Views and filter",
             (
                 "view_all",
                 "view_unread",
                 "view_starred",
+                "view_watched",
+                "sort",
                 "filter",
                 "clear_filter",
                 "filter.clear",
                 "filter.leave",
+                "save_search",
+                *(f"saved_search_{n}" for n in SAVED_SEARCH_KEYS),
             ),
         ),
-        ("Links", ("open_pdf", "open_abstract", "copy_link")),
+        ("Links", ("open_pdf", "open_abstract", "copy_link", "copy_bibtex", "download_pdf")),
         (
             "Detail pane",
             (
@@ -198,9 +265,12 @@ class DigestApp(App[int]):
         opener: Opener | None = None,
         scan_on_start: bool = True,
         state_poll_interval: float | None = 3.0,
+        watch_interval: float | None = None,
+        searches: SavedSearches | None = None,
     ) -> None:
         self.config = config or Config()
         self.library = library
+        self.library.watch = self.config.watch
         self.state = state
         self.config_file = config_file
         self.roots = list(roots)
@@ -213,8 +283,18 @@ class DigestApp(App[int]):
         self._opener = opener
         self._scan_on_start = scan_on_start
         self._state_poll_interval = state_poll_interval
+        #: Seconds between checks of the folders for new digests (0: never).
+        self.watch_interval = (
+            self.config.watch_interval if watch_interval is None else watch_interval
+        )
+        self._searches = searches
         self.marks = MarkSets()
         self.view = "all"
+        self.sort = self.config.sort if self.config.sort in SORTS else "digest"
+        self._download: str | None = None  # what the header says of a running download
+        self._download_cancel = threading.Event()  # set when the reader closes
+        self._cursor_chosen = False  # the user has moved the cursor since the start
+        self._watch_timer: Timer | None = None
         self.filter_text = ""
         self._query: Query = parse_query("")
         self._search_gen = 0
@@ -287,6 +367,9 @@ class DigestApp(App[int]):
             self._start_scan(announce=False)
         if self._state_poll_interval:
             self.set_interval(self._state_poll_interval, self._poll_state)
+        if self.watch_interval and self.watch_interval > 0:
+            self._watch_timer = self.set_interval(self.watch_interval, self._watch_folders)
+        self._refresh_marked_pids()
 
     def _install_signal_handlers(self) -> None:
         """A hang-up (closed terminal, dropped SSH) or TERM exits cleanly.
@@ -455,7 +538,7 @@ class DigestApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         screen = self.screen
-        if isinstance(screen, (HelpScreen, ConfirmScreen, FirstRunScreen)):
+        if isinstance(screen, (HelpScreen, ConfirmScreen, FirstRunScreen, PromptScreen)):
             if action == "rescan":
                 return isinstance(screen, FirstRunScreen)
             return action in self._OTHER_SCREEN_ACTIONS
@@ -468,11 +551,18 @@ class DigestApp(App[int]):
             self._state_version = self.state.data_version()
             read = self.state.ids_where(read=True)
             starred = self.state.ids_where(starred=True)
+            tagged: dict[str, set[str]] = {}
+            for tag in dict(self.state.all_tags()):
+                for paper_id in self.state.ids_with_tag(tag):
+                    tagged.setdefault(paper_id, set()).add(tag)
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False)
             return
         self.marks.read = read
         self.marks.starred = starred
+        self.marks.tags = {}
+        for paper_id, tags in tagged.items():
+            self.marks.set_tags(paper_id, tags)
 
     def _poll_state(self) -> None:
         """Pick up marks another digest-tui (or `digest-tui mark`) saved."""
@@ -487,7 +577,51 @@ class DigestApp(App[int]):
         self._load_marks()
         self.paper_list.refresh()
         self._refresh_detail_marks()
+        self._refresh_detail_user()
         self._request_counts()
+        self._refresh_marked_pids()
+
+    def _refresh_marked_pids(self) -> None:
+        """Find the papers on the watch list and those with a note, for the list."""
+        self._marked_pids_worker(bool(self.config.watch))
+
+    @work(thread=True, exclusive=True, group="marked", exit_on_error=False)
+    def _marked_pids_worker(self, watching: bool) -> None:
+        try:
+            watched = set(self.library.search("is:watched").pids) if watching else set()
+            noted = set(self.library.search("is:noted").pids)
+        except Exception:  # the list then just shows no markers
+            return
+        if not self._reader_closing:
+            self._from_thread(self._apply_marked_pids, watched, noted)
+
+    def _apply_marked_pids(self, watched: set[int], noted: set[int]) -> None:
+        if (watched, noted) == (self.marks.watched, self.marks.noted):
+            return
+        new_watched = watched != self.marks.watched
+        self.marks.watched = watched
+        self.marks.noted = noted
+        self.paper_list.refresh()
+        if new_watched and not self._cursor_chosen and self._pending_jump is None:
+            # A day's digest starts with what the user follows.
+            paper_list = self.paper_list
+            if len(paper_list.pids):
+                paper_list.move_to(paper_list.first_unread_index(), by_user=False)
+        paper = self._current_paper
+        if paper is not None and self._current_pid is not None:
+            self.detail.watched = self._current_pid in watched
+            self.detail.refresh(layout=True)
+
+    def _refresh_detail_user(self) -> None:
+        """Show the current paper's tags and note as the state has them now."""
+        paper = self._current_paper
+        if paper is None:
+            return
+        try:
+            note = self.state.get(paper.id).note
+        except StateError:
+            note = None
+        self.detail.set_user(tags=self.marks.tags_of(paper.id), note=note)
 
     def _note_own_write(self) -> None:
         try:
@@ -693,7 +827,7 @@ class DigestApp(App[int]):
         self._query = query
         self._search_gen += 1
         try:
-            page = self.library.search(query, limit=FIRST_PAGE)
+            page = self.library.search(query, limit=FIRST_PAGE, sort=self.sort)
         except Exception:
             self._search_worker(query, self._search_gen, None, True, 0)
             return
@@ -715,9 +849,10 @@ class DigestApp(App[int]):
     ) -> None:
         # Two steps: the first screen at once (the index reads matches in
         # display order and stops), then, once typing pauses, the whole list.
+        sort = self.sort
         try:
             if not whole_only:
-                page = self.library.search(query, limit=FIRST_PAGE)
+                page = self.library.search(query, limit=FIRST_PAGE, sort=sort)
                 if gen != self._search_gen or self._reader_closing:
                     return
                 complete = len(page) < FIRST_PAGE
@@ -728,7 +863,7 @@ class DigestApp(App[int]):
                 time.sleep(pause)  # only the query the user pauses on is run in full
                 if gen != self._search_gen:
                     return
-            result = self.library.search(query)
+            result = self.library.search(query, sort=sort)
         except (QueryError, LibraryError) as exc:
             self._from_thread(self._search_failed, gen, str(exc))
             return
@@ -783,6 +918,10 @@ class DigestApp(App[int]):
             return "No unread papers. Press a to see all."
         if self.view == "starred":
             return "No starred papers yet: press s on a paper to star it."
+        if self.view == "watched":
+            if not self.config.watch:
+                return "No watch list: add authors or keywords under [watch] in the config file."
+            return "No papers match the watch list. Press a to see all."
         return "No papers."
 
     def _detail_hint(self) -> str:
@@ -837,6 +976,8 @@ class DigestApp(App[int]):
         activity = ""
         if self._scanning:
             activity = f"scanning {self._scan_progress}".strip()
+        if self._download:
+            activity = f"{activity} · {self._download}" if activity else self._download
         self.query_one(StatusHeader).update_info(
             HeaderInfo(
                 view=VIEWS[self.view][0],
@@ -847,6 +988,7 @@ class DigestApp(App[int]):
                 unread=unread,
                 starred=starred,
                 filter_text=self.filter_text,
+                sort=SORT_LABELS[self.sort] if self.sort != "digest" else "",
                 activity=activity,
                 readonly=self.state.readonly,
                 sample=self.is_sample,
@@ -884,6 +1026,8 @@ class DigestApp(App[int]):
         # moment (while typing) does not lose it.
         if event.by_user or self._anchor_pid is None:
             self._anchor_pid = event.pid
+        if event.by_user:
+            self._cursor_chosen = True
         self._sync_current()
 
     def _sync_current(self) -> Paper | None:
@@ -910,10 +1054,17 @@ class DigestApp(App[int]):
             self.detail.set_hint(self._detail_hint() if pid is None else "Paper not found.")
             self.detail.show(None, read=False, starred=False)
         else:
+            try:
+                note = self.state.get(paper.id).note
+            except StateError:
+                note = None
             self.detail.show(
                 paper,
                 read=self.marks.is_read(paper.id),
                 starred=self.marks.is_starred(paper.id),
+                tags=self.marks.tags_of(paper.id),
+                note=note,
+                watched=pid in self.marks.watched,
             )
         self.query_one("#detail-scroll", DetailScroll).scroll_home(animate=False)
         self._update_header()
@@ -1040,7 +1191,358 @@ class DigestApp(App[int]):
         except OpenError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
 
+    def action_copy_bibtex(self) -> None:
+        paper = self._sync_current()
+        if paper is None:
+            self.notify("No paper selected.", markup=False)
+            return
+        from digest_tui.export import bibtex_entry
+
+        try:
+            entry = bibtex_entry(paper)
+        except Exception as exc:
+            self.notify(f"cannot make BibTeX: {one_line(str(exc))}", severity="error", markup=False)
+            return
+        self.copy_to_clipboard(entry)
+        self.notify(f"Copied the BibTeX entry of {one_line(paper.id)}.", markup=False)
+
+    # ------------------------------------------------------------------ downloads
+
+    def action_download_pdf(self) -> None:
+        url = self._paper_url("pdf")
+        paper = self._current_paper
+        if url is None or paper is None:
+            return
+        if self._download is not None:
+            self.notify("A download is already running.", markup=False, timeout=3)
+            return
+        name = pdf_filename(paper)
+        self._download = f"downloading {name}"
+        self._update_header()
+        self._download_worker(url, Path(self.config.download_dir).expanduser(), name)
+
+    @work(thread=True, exclusive=True, group="download", exit_on_error=False)
+    def _download_worker(self, url: str, dest_dir: Path, name: str) -> None:
+        from digest_tui.download import DownloadError, download
+
+        last = 0.0
+
+        def progress(done: int, total: int | None = None) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= 0.2 or (total is not None and done >= total):
+                last = now
+                self.post_message(DownloadProgress(name, done, total))
+
+        try:
+            result = download(url, dest_dir, name, progress=progress, cancel=self._download_cancel)
+        except DownloadError as exc:
+            if self._download_cancel.is_set():
+                return
+            self._from_thread(self._download_done, None, one_line(str(exc)))
+            return
+        except Exception as exc:
+            self._from_thread(self._download_done, None, f"download failed: {one_line(str(exc))}")
+            return
+        self._from_thread(self._download_done, result, None)
+
+    def on_download_progress(self, message: DownloadProgress) -> None:
+        if self._download is None:
+            return
+        if message.total:
+            percent = min(100, message.done * 100 // max(message.total, 1))
+            self._download = f"downloading {message.name} {percent}%"
+        else:
+            self._download = f"downloading {message.name} {message.done // 1024:,} KiB"
+        self._update_header()
+
+    def _download_done(self, result: DownloadResult | None, error: str | None) -> None:
+        self._download = None
+        self._update_header()
+        if error is not None or result is None:
+            self.notify(error or "download failed", severity="error", markup=False, timeout=10)
+            return
+        path = result.path
+        status = result.status
+        what = {
+            "downloaded": "Downloaded",
+            "resumed": "Downloaded (resumed)",
+            "exists": "Already downloaded",
+        }.get(status, "Downloaded")
+        self.notify(f"{what}: {_display_path(path)}", title="PDF", markup=False, timeout=8)
+
+    # ------------------------------------------------------------------ tags and notes
+
+    def _user_paper(self) -> Paper | None:
+        """The current paper, when the user's state can be changed."""
+        paper = self._sync_current()
+        if paper is None:
+            self.notify("No paper selected.", markup=False)
+            return None
+        if self.state.readonly:
+            self.notify(
+                f"Marks cannot be saved: {self.state.readonly_reason or 'read-only'}",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        return paper
+
+    def action_tag(self) -> None:
+        paper = self._user_paper()
+        if paper is None:
+            return
+        current = self.marks.tags_of(paper.id)
+        detail = Text()
+        detail.append("This paper: ")
+        detail.append(" ".join("#" + one_line(t) for t in current) if current else "no tags")
+        try:
+            others = [t for t in dict(self.state.all_tags()) if t not in current]
+        except StateError:
+            others = []
+        if others:
+            detail.append("\nYour tags: " + " ".join("#" + one_line(t) for t in others[:12]))
+            if len(others) > 12:
+                detail.append(" …")
+        detail.append("\nTyping a tag the paper has removes it.")
+        self.push_screen(
+            PromptScreen(f"Tag {one_line(paper.id)}", detail, placeholder="tag (several: a b c)"),
+            partial(self._tag_answered, paper),
+        )
+
+    def _tag_answered(self, paper: Paper, answer: str | None) -> None:
+        if not answer:
+            return
+        names = [t.lstrip("#") for t in answer.replace(",", " ").split()]
+        names = [t for t in names if t]
+        if not names:
+            return
+        added: list[str] = []
+        removed: list[str] = []
+        mark = None
+        try:
+            for name in names:
+                current = self.marks.tags_of(paper.id)
+                if name in current:
+                    mark = self.state.remove_tag(paper.id, name)
+                    removed.append(name)
+                else:
+                    mark = self.state.add_tag(paper.id, name)
+                    added.append(name)
+                self.marks.set_tags(paper.id, mark.tags)
+        except (StateError, ValueError) as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
+        self._note_own_write()
+        self._after_user_change(paper)
+        said = []
+        if added:
+            said.append("tagged " + " ".join("#" + t for t in added))
+        if removed:
+            said.append("removed " + " ".join("#" + t for t in removed))
+        if said:
+            self.notify(f"{one_line(paper.id)}: {'; '.join(said)}.", markup=False, timeout=3)
+
+    def _after_user_change(self, paper: Paper) -> None:
+        """Redraw the paper's row and detail after its tags or note changed."""
+        pid = self._current_pid
+        if pid is not None:
+            self.paper_list.refresh_pid(pid)
+        if self._current_paper is not None and self._current_paper.id == paper.id:
+            self._refresh_detail_user()
+
+    def action_edit_note(self) -> None:
+        paper = self._user_paper()
+        if paper is None:
+            return
+        pid = self._current_pid
+        try:
+            current = self.state.get(paper.id).note or ""
+            command = editor_command()
+        except (StateError, EditorError) as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False)
+            return
+        self._stop_read_timer()
+        try:
+            with self.suspend():
+                text = edit_text(current, command, note_filename(paper.id))
+        except SuspendNotSupported:
+            self.notify(
+                "An editor cannot be started in this terminal.", severity="error", markup=False
+            )
+            return
+        except EditorError as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
+            return
+        note = text.rstrip()
+        if note == current.rstrip():
+            self.notify("Note not changed.", markup=False, timeout=3)
+            return
+        try:
+            self.state.set_note(paper.id, note or None)
+        except (StateError, ValueError) as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
+            return
+        self._note_own_write()
+        if pid is not None:
+            if note:
+                self.marks.noted.add(pid)
+            else:
+                self.marks.noted.discard(pid)
+        self._after_user_change(paper)
+        self.notify("Note saved." if note else "Note removed.", markup=False, timeout=3)
+
+    # ------------------------------------------------------------------ saved searches
+
+    @property
+    def saved_searches(self) -> SavedSearches:
+        if self._searches is None:
+            from digest_tui.searches import SavedSearches
+
+            self._searches = SavedSearches(self.state.data_dir)
+            if self._searches.problem:
+                self.notify(one_line(self._searches.problem), severity="warning", markup=False)
+        return self._searches
+
+    def current_query_text(self) -> str:
+        """The filter and the view's terms: what brings this list back."""
+        extra = VIEWS[self.view][1]
+        text = self.filter_text.strip()
+        if extra and extra.casefold() not in text.casefold().split():
+            text = f"{text} {extra}".strip()
+        return text
+
+    def action_save_search(self) -> None:
+        query = self.current_query_text()
+        if not query:
+            self.notify("Type a filter (/) or choose a view first.", markup=False)
+            return
+        detail = Text()
+        detail.append("Query: ")
+        detail.append(one_line(query))
+        self.push_screen(
+            PromptScreen("Save this search as", detail, placeholder="name"),
+            partial(self._save_search_answered, query),
+        )
+
+    def _save_search_answered(self, query: str, name: str | None) -> None:
+        name = one_line(name or "").strip()
+        if not name:
+            return
+        try:
+            slot = self.saved_searches.save(name, query)
+        except (ValueError, OSError) as exc:
+            self.notify(
+                f"cannot save the search: {one_line(str(exc))}", severity="error", markup=False
+            )
+            return
+        self.notify(f"Saved “{name}”: press {slot} to bring it back.", markup=False)
+
+    def action_saved_search(self, slot: int) -> None:
+        try:
+            found = self.saved_searches.get_slot(int(slot))
+        except (ValueError, OSError) as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False)
+            return
+        if found is None:
+            self.notify(
+                f"No saved search {slot} (ctrl+s saves the filter).", markup=False, timeout=3
+            )
+            return
+        self.apply_search(found[1])
+
+    def apply_search(self, query: str) -> None:
+        """Show the papers of a saved query (in the all view)."""
+        self.view = "all"
+        self.filter_text = query
+        self.filter_bar.set_text(query)
+        self._request_search()
+        self.paper_list.focus()
+
+    def saved_search_list(self) -> list[tuple[str, str]]:
+        try:
+            return list(self.saved_searches.all())
+        except (ValueError, OSError):
+            return []
+
+    def delete_saved_search(self, name: str) -> None:
+        try:
+            deleted = self.saved_searches.delete(name)
+        except (ValueError, OSError) as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False)
+            return
+        self.notify(
+            f"Deleted the saved search “{name}”." if deleted else f"No saved search “{name}”.",
+            markup=False,
+        )
+
+    # ------------------------------------------------------------------ sorting and export
+
+    def action_cycle_sort(self) -> None:
+        index = SORTS.index(self.sort) if self.sort in SORTS else 0
+        self.set_sort(SORTS[(index + 1) % len(SORTS)])
+
+    def set_sort(self, sort: str) -> None:
+        if sort not in SORTS or sort == self.sort:
+            return
+        self.sort = sort
+        self._request_search()
+        self.notify(f"Sorted {SORT_LABELS[sort]}.", markup=False, timeout=2)
+
+    def export_view(self, label: str) -> None:
+        """Write every paper of the view to a file (in a worker)."""
+        fmt, ext = EXPORT_FORMATS[label]
+        folder = self.config.export_dir
+        folder = Path(folder).expanduser() if folder else Path.cwd()
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self._export_worker(self._query, self.sort, fmt, folder / f"digest-tui-{stamp}.{ext}")
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export_worker(self, query: Query, sort: str, fmt: str, target: Path) -> None:
+        from digest_tui.export import export_papers
+
+        try:
+            pids = self.library.search(query, sort=sort).pids
+            papers: list[Paper] = []
+            chunk = 500
+            for start in range(0, len(pids), chunk):
+                papers.extend(self.library.papers(list(pids[start : start + chunk])))
+            marks = self.state.get_many(p.id for p in papers)
+            text = export_papers(papers, fmt, marks=marks)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path = target
+            n = 1
+            while True:
+                try:
+                    with open(path, "x", encoding="utf-8", newline="") as out:
+                        out.write(text)
+                    break
+                except FileExistsError:
+                    n += 1
+                    path = target.with_name(f"{target.stem}-{n}{target.suffix}")
+        except OSError as exc:
+            message = f"cannot export: {exc.strerror or exc} ({target})"
+            self._from_thread(self.notify, message, severity="error", markup=False)
+            return
+        except Exception as exc:
+            message = f"cannot export: {one_line(str(exc))}"
+            self._from_thread(self.notify, message, severity="error", markup=False)
+            return
+        count = len(papers)
+        self._from_thread(
+            self.notify,
+            f"Exported {count:,} paper{'s' if count != 1 else ''} to {_display_path(path)}",
+            title="Export",
+            markup=False,
+            timeout=8,
+        )
+
     # ------------------------------------------------------------------ scanning
+
+    def _watch_folders(self) -> None:
+        """The timer of the watch interval: look for new digests in the background."""
+        if self._scanning or self._reader_closing:
+            return
+        self._start_scan(announce=False)
 
     def action_rescan(self) -> None:
         self._reload_marks()
@@ -1132,6 +1634,8 @@ class DigestApp(App[int]):
                 self._exit_after_next_result = True
             else:
                 self.call_after_refresh(self._bench_ready)
+        if report.changed:
+            self._refresh_marked_pids()
         if report.changed or self._result is None or not len(self._result):
             self.paper_list.forget_rows()
             self._current_paper = None
@@ -1190,11 +1694,13 @@ class DigestApp(App[int]):
 
     async def action_quit(self) -> None:
         self._reader_closing = True
+        self._download_cancel.set()
         self._stop_read_timer()
         self.exit(0)
 
     def on_unmount(self) -> None:
         self._reader_closing = True
+        self._download_cancel.set()
         self._save_theme_now()
         if self._signals_installed:
             try:

@@ -29,6 +29,7 @@ class HeaderInfo:
     unread: int | None = None
     starred: int | None = None
     filter_text: str = ""
+    sort: str = ""  # how the list is sorted ("by date"), when not in digest order
     activity: str = ""
     readonly: bool = False
     sample: bool = False
@@ -108,6 +109,10 @@ class StatusHeader(Widget):
             parts.append(bar)
             parts.append(("filter: ", muted))
             parts.append(one_line(info.filter_text))
+        if info.sort:
+            parts.append(bar)
+            parts.append(("sorted ", muted))
+            parts.append(one_line(info.sort))
         if info.sample:
             parts.append(bar)
             parts.append(("sample", muted))

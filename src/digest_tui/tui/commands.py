@@ -1,8 +1,10 @@
-"""Command palette providers: every reader action, and "jump to paper"."""
+"""Command palette providers: every reader action, saved searches, export, sorting,
+and "jump to paper"."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
@@ -32,6 +34,16 @@ class ReaderActions(Protocol):
 
     def jump_to_pid(self, pid: int) -> None: ...
 
+    def saved_search_list(self) -> list[tuple[str, str]]: ...
+
+    def apply_search(self, query: str) -> None: ...
+
+    def delete_saved_search(self, name: str) -> None: ...
+
+    def export_view(self, label: str) -> None: ...
+
+    def set_sort(self, sort: str) -> None: ...
+
 
 def _label(description: str, keys: str) -> Content:
     return Content.assemble(description, ("  " + keys, "dim"))
@@ -44,7 +56,12 @@ class ActionCommands(Provider):
         app = self.app
         if not hasattr(app, "palette_actions"):
             return []
-        return app.palette_actions()  # type: ignore[no-any-return]
+        # The numbered saved-search keys are offered by name (ReaderCommands).
+        return [
+            (key_help, section)
+            for key_help, section in app.palette_actions()
+            if not key_help.binding_id.startswith("saved_search_")
+        ]
 
     async def discover(self) -> Hits:
         app = self.app
@@ -69,6 +86,63 @@ class ActionCommands(Provider):
                     partial(app.run_binding, key_help.binding_id),  # type: ignore[attr-defined]
                     text=key_help.description,
                     help=f"{section} · {key_help.binding_id}",
+                )
+
+
+EXPORT_LABELS = ("BibTeX", "Markdown", "JSON", "CSV")
+SORT_COMMANDS = (("digest", "digest order"), ("date", "date"), ("title", "title"), ("id", "id"))
+
+
+class ReaderCommands(Provider):
+    """Saved searches (apply, delete), export of the view, and the sort orders."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        if not hasattr(app, "saved_search_list"):
+            return []
+        commands: list[tuple[str, Callable[[], object], str]] = []
+        searches = app.saved_search_list()
+        for slot, (name, query) in enumerate(searches, start=1):
+            label = one_line(name)
+            key = f"  {slot}" if slot <= 9 else ""
+            commands.append(
+                (
+                    f"Saved search: {label}",
+                    partial(app.apply_search, query),
+                    f"{one_line(query)}{key}",
+                )
+            )
+        for name, _query in searches:
+            commands.append(
+                (
+                    f"Delete saved search: {one_line(name)}",
+                    partial(app.delete_saved_search, name),
+                    "Saved searches",
+                )
+            )
+        for label in EXPORT_LABELS:
+            commands.append(
+                (
+                    f"Export view as {label}",
+                    partial(app.export_view, label),
+                    "Every paper of the list, to a file",
+                )
+            )
+        for sort, label in SORT_COMMANDS:
+            commands.append((f"Sort by {label}", partial(app.set_sort, sort), "Views and filter"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self._commands():
+            yield DiscoveryHit(Content(text), callback, text=text, help=escape(help_text))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(text), callback, text=text, help=escape(help_text)
                 )
 
 
@@ -131,4 +205,4 @@ class JumpToPaper(Provider):
             )
 
 
-__all__ = ["ActionCommands", "JumpToPaper", "find_papers", "title_query"]
+__all__ = ["ActionCommands", "JumpToPaper", "ReaderCommands", "find_papers", "title_query"]

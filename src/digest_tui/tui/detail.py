@@ -77,6 +77,14 @@ class PaperDetail(Widget):
         color: $text-muted;
         text-style: italic;
     }
+    PaperDetail > .paper-detail--tag {
+        color: $text-secondary;
+        text-style: bold;
+    }
+    PaperDetail > .paper-detail--watched {
+        color: $text-success;
+        text-style: bold;
+    }
     """
 
     COMPONENT_CLASSES = {
@@ -87,6 +95,8 @@ class PaperDetail(Widget):
         "paper-detail--star",
         "paper-detail--unread",
         "paper-detail--hint",
+        "paper-detail--tag",
+        "paper-detail--watched",
     }
 
     def __init__(
@@ -100,13 +110,35 @@ class PaperDetail(Widget):
         self.paper: Paper | None = None
         self.read = False
         self.starred = False
+        self.tags: tuple[str, ...] = ()
+        self.note: str | None = None
+        self.watched = False
         self.hint = "No paper selected."
 
-    def show(self, paper: Paper | None, *, read: bool, starred: bool) -> None:
+    def show(
+        self,
+        paper: Paper | None,
+        *,
+        read: bool,
+        starred: bool,
+        tags: tuple[str, ...] = (),
+        note: str | None = None,
+        watched: bool = False,
+    ) -> None:
         self.paper = paper
         self.read = read
         self.starred = starred
+        self.tags = tags
+        self.note = note
+        self.watched = watched
         self.refresh(layout=True)
+
+    def set_user(self, *, tags: tuple[str, ...], note: str | None) -> None:
+        """The user's tags and note of the paper shown changed."""
+        if (tags, note) != (self.tags, self.note):
+            self.tags = tags
+            self.note = note
+            self.refresh(layout=True)
 
     def set_marks(self, *, read: bool, starred: bool) -> None:
         if (read, starred) != (self.read, self.starred):
@@ -135,6 +167,11 @@ class PaperDetail(Widget):
             link=self._style("paper-detail--link"),
             star=self._style("paper-detail--star"),
             unread=self._style("paper-detail--unread"),
+            tags=self.tags,
+            note=self.note,
+            watched=self.watched,
+            tag=self._style("paper-detail--tag"),
+            watch=self._style("paper-detail--watched"),
         )
 
 
@@ -156,6 +193,11 @@ def render_paper(
     link: Style | None = None,
     star: Style | None = None,
     unread: Style | None = None,
+    tags: tuple[str, ...] = (),
+    note: str | None = None,
+    watched: bool = False,
+    tag: Style | None = None,
+    watch: Style | None = None,
 ) -> Group:
     """The detail of a paper: plain strings only, so nothing is read as markup."""
     title = title or Style(bold=True)
@@ -164,6 +206,8 @@ def render_paper(
     link = link or Style(underline=True)
     star = star or Style(bold=True)
     unread = unread or Style(bold=True)
+    tag = tag or Style(bold=True)
+    watch = watch or Style(bold=True)
 
     def grid() -> Table:
         table = Table.grid(padding=(0, 1))
@@ -181,8 +225,18 @@ def render_paper(
     if starred:
         head.append("  ")
         head.append("★ starred", star)
+    if watched:
+        head.append("  ")
+        head.append("◆ watched", watch)
 
     fields = grid()
+    if tags:
+        chips = Text()
+        for i, name in enumerate(tags):
+            if i:
+                chips.append(" ")
+            chips.append("#" + one_line(name), tag)
+        add(fields, "Tags", chips)
     if paper.authors:
         add(fields, "Authors", ", ".join(one_line(a) for a in paper.authors))
     categories = list(paper.categories)
@@ -221,6 +275,10 @@ def render_paper(
         add(fields, "Digests", ", ".join(seen))
 
     parts: list[RenderableType] = [head, Text(""), fields]
+    if note:
+        block = grid()
+        add(block, "Note", Text(strip_controls(note).strip("\n")))
+        parts += [Text(""), block]
     summary = [(k, v) for k, v in paper.extras.items() if not is_web_url(v)]
     if summary:  # e.g. a generated TL;DR and structured summary
         notes = grid()

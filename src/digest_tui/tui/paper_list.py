@@ -10,7 +10,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rich.cells import cell_len
@@ -34,11 +34,16 @@ RowFetcher = Callable[[Sequence[int]], dict[int, Row]]
 
 UNREAD_MARK = "●"
 STAR_MARK = "★"
+WATCH_MARK = "◆"
+NOTE_MARK = "✎"
+MAX_TAG_CELLS = 24  # the most of a row the tag chips take
 
 
 @dataclass(slots=True)
 class MarkSets:
-    """What the reader knows of the user's marks: ids read and ids starred.
+    """What the reader knows of the user's marks: ids read and starred, the
+    tags of each tagged paper, and the papers (pids) with a note or on the
+    watch list.
 
     Shared by the app (which writes it after every change) and the list
     (which only reads it while drawing).
@@ -46,6 +51,19 @@ class MarkSets:
 
     read: set[str] = field(default_factory=set)
     starred: set[str] = field(default_factory=set)
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    noted: set[int] = field(default_factory=set)
+    watched: set[int] = field(default_factory=set)
+
+    def tags_of(self, paper_id: str) -> tuple[str, ...]:
+        return self.tags.get(paper_id, ())
+
+    def set_tags(self, paper_id: str, tags: Iterable[str]) -> None:
+        ordered = tuple(sorted(tags, key=str.casefold))
+        if ordered:
+            self.tags[paper_id] = ordered
+        else:
+            self.tags.pop(paper_id, None)
 
     def is_read(self, paper_id: str) -> bool:
         return paper_id in self.read
@@ -132,6 +150,13 @@ class PaperList(ScrollView, can_focus=True):
     PaperList > .paper-list--meta {
         color: $text-muted;
     }
+    PaperList > .paper-list--watched {
+        color: $text-success;
+        text-style: bold;
+    }
+    PaperList > .paper-list--tag {
+        color: $text-secondary;
+    }
     PaperList > .paper-list--separator {
         background: $panel;
         color: $text-accent;
@@ -150,6 +175,8 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--marker",
         "paper-list--star",
         "paper-list--meta",
+        "paper-list--watched",
+        "paper-list--tag",
         "paper-list--separator",
         "paper-list--empty",
     }
@@ -443,10 +470,18 @@ class PaperList(ScrollView, can_focus=True):
         return False
 
     def first_unread_index(self) -> int:
-        """Where the reader starts: the first unread paper of the newest day."""
+        """Where the reader starts: the first unread paper of the newest day on
+        the watch list, else the first unread paper of the newest day."""
         if not len(self.pids):
             return -1
         _, end = self.indices_of_day(0)
+        watched = self.marks.watched
+        if watched:
+            for index in range(min(end, len(self.pids))):
+                if self.pids[index] in watched:
+                    row = self.row_at(index)
+                    if row is not None and not self.marks.is_read(row.id):
+                        return index
         found = self.find_unread(0, 1, limit=end)
         if found < 0:
             found = self.find_unread(end, 1, limit=2000)
@@ -500,19 +535,26 @@ class PaperList(ScrollView, can_focus=True):
             row_style = base + self._style("paper-list--cursor")
         if row is None:
             return Strip([Segment(" " * width, row_style)], width)
-        read = self.marks.is_read(row.id)
-        starred = self.marks.is_starred(row.id)
+        marks = self.marks
+        read = marks.is_read(row.id)
+        starred = marks.is_starred(row.id)
+        watched = row.pid in marks.watched
         if index == self.cursor:
             # The cursor colours win over the muted colours.
             title_style = row_style + Style(bold=not read)
             meta_style = row_style
+            tag_style = row_style
         else:
             title_style = row_style + self._style(
                 "paper-list--read" if read else "paper-list--unread"
             )
+            if watched:
+                title_style += self._style("paper-list--watched")
             meta_style = row_style + self._style("paper-list--meta")
+            tag_style = row_style + self._style("paper-list--tag")
         marker_style = row_style + self._style("paper-list--marker")
         star_style = row_style + self._style("paper-list--star")
+        watch_style = row_style + self._style("paper-list--watched")
 
         date_text = row.date or ""
         if width < 72:
@@ -528,14 +570,30 @@ class PaperList(ScrollView, can_focus=True):
             author_width = 0  # the title takes the room (older digests list no authors)
         fixed = 3 + (author_width + 1 if author_width else 0) + (date_width + 2)
         title_width = max(1, width - fixed - 1)
+        chips = " ".join(
+            ([NOTE_MARK] if row.pid in marks.noted else [])
+            + ["#" + one_line(tag) for tag in marks.tags_of(row.id)]
+        )
+        chips_width = 0
+        if chips:
+            chips_width = min(cell_len(chips), MAX_TAG_CELLS, max(0, title_width // 2 - 1))
 
         segments = [
             Segment(" " if read else UNREAD_MARK, marker_style),
             Segment(STAR_MARK if starred else " ", star_style),
-            Segment(" ", row_style),
-            Segment(_fit(one_line(row.title), title_width), title_style),
-            Segment(" ", row_style),
+            Segment(WATCH_MARK, watch_style) if watched else Segment(" ", row_style),
         ]
+        if chips_width:
+            title = one_line(row.title)
+            title_cells = min(cell_len(title), title_width - chips_width - 1)
+            segments.append(Segment(_fit(title, title_cells), title_style))
+            segments.append(Segment(" ", row_style))
+            segments.append(Segment(_fit(chips, chips_width), tag_style))
+            rest = title_width - title_cells - 1 - chips_width
+            segments.append(Segment(" " * (rest + 1), row_style))
+        else:
+            segments.append(Segment(_fit(one_line(row.title), title_width), title_style))
+            segments.append(Segment(" ", row_style))
         if author_width:
             segments.append(Segment(_fit(author, author_width), meta_style))
             segments.append(Segment(" ", row_style))

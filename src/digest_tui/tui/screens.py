@@ -1,4 +1,4 @@
-"""The reader's other screens: help, confirmation and first run."""
+"""The reader's other screens: help, confirmation, a one-line prompt and first run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from digest_tui.text import one_line
 
@@ -34,6 +34,8 @@ FILTER_HELP = (
     ("cat:cs.LG  id:2005.10825", "a category, an arXiv id"),
     ("date:2020-05  date:>=2020-05-01", "digest dates; also a..b, latest, today"),
     ("is:unread is:starred is:read", "your marks"),
+    ("tag:NAME  is:noted", "your tags, papers with a note"),
+    ("is:watched", "papers matching the watch list of the config file"),
 )
 
 
@@ -124,6 +126,48 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """One line of text: Enter answers it, Esc cancels (``None``)."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
+    ]
+
+    def __init__(
+        self, title: str, detail: Text | str = "", *, placeholder: str = "", value: str = ""
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.detail = detail
+        self.placeholder = placeholder
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-dialog"):
+            yield Static(Text(self.title_text, style=Style(bold=True)), id="prompt-title")
+            if self.detail:
+                detail = self.detail if isinstance(self.detail, Text) else Text(self.detail)
+                yield Static(detail, id="prompt-detail")
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Static(
+                Text("Enter to apply · Esc to cancel", style=Style(dim=True)), id="prompt-hint"
+            )
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#prompt-input", Input)
+
+    def on_mount(self) -> None:
+        self.input.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class FirstRunScreen(Screen[None]):

@@ -8,6 +8,7 @@ import contextlib
 import http.server
 import io
 import shlex
+import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -519,3 +520,29 @@ async def test_watching_is_off_at_zero(make_app: AppFactory, seeds_dir: Path) ->
         await settle(pilot)
         assert len(app.paper_list.pids) == 301
         assert app._watch_timer is None
+
+
+async def test_generated_summary_lines_are_shown_in_the_detail_pane(
+    make_app: Any, tmp_path: Path
+) -> None:
+    """A daily-arXiv-ai-enhanced digest: its TL;DR and structured summary are shown."""
+    folder = tmp_path / "ai"
+    folder.mkdir()
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
+    shutil.copy(fixture / "ai_enhanced_2026-02-04.md", folder / "2026-02-04.md")
+    app = make_app(roots=[folder])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.jump_to_pid(app.library.pid_of("2602.03001") or 0)
+        await settle(pilot)
+        text = detail_text(app)
+        assert "Seeing Through Frosted Glass [Extended]" in text  # literally, not markup
+        for label, value in (
+            ("TL;DR", "A model sees through frosted glass."),
+            ("Motivation", "Frosted glass hides things."),
+            ("Method", "Train on pairs of clear and frosted photos."),
+            ("Result", "Objects are recognised behind the glass."),
+            ("Conclusion", "Frosted glass is less private than thought."),
+        ):
+            line = next(x for x in text.splitlines() if x.lstrip().startswith(label))
+            assert value[:20] in line, (label, line)

@@ -369,7 +369,8 @@ class DigestApp(App[int]):
             self.set_interval(self._state_poll_interval, self._poll_state)
         if self.watch_interval and self.watch_interval > 0:
             self._watch_timer = self.set_interval(self.watch_interval, self._watch_folders)
-        self._refresh_marked_pids()
+        # Watched and noted papers are looked up once the list is on screen.
+        self.call_after_refresh(self._refresh_marked_pids)
 
     def _install_signal_handlers(self) -> None:
         """A hang-up (closed terminal, dropped SSH) or TERM exits cleanly.

@@ -29,7 +29,7 @@ from digest_tui.config import (
     resolve_paths,
     sample_dir,
 )
-from digest_tui.text import one_line, strip_controls
+from digest_tui.text import one_line
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -181,6 +181,7 @@ def _open_state(paths: Paths):  # type: ignore[no-untyped-def]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from digest_tui.export import paper_record
     from digest_tui.query import QueryError, parse_query
 
     paths, config = _resolve(args)
@@ -213,7 +214,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                     read = bool(mark and mark.read)
                     starred = bool(mark and mark.starred)
                     if args.format == "jsonl":
-                        out.write(json.dumps(_paper_json(paper, read, starred)) + "\n")
+                        # The same record as `export -f json`, with the marks.
+                        out.write(json.dumps(paper_record(paper, mark, with_state=True)) + "\n")
                     else:
                         first = paper.appearances[0].date if paper.appearances else ""
                         out.write(
@@ -231,35 +233,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     finally:
         state.close()
     return EXIT_OK
-
-
-def _paper_json(paper, read: bool, starred: bool) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    def clean(s: str | None) -> str | None:
-        return None if s is None else strip_controls(s)
-
-    return {
-        "id": paper.id,
-        "version": paper.version,
-        "title": clean(paper.title),
-        "authors": [one_line(a) for a in paper.authors],
-        "abstract": clean(paper.abstract),
-        "categories": paper.categories,
-        "primary_category": paper.primary_category,
-        "pdf_url": paper.pdf_url,
-        "abs_url": paper.abs_url,
-        "published": paper.published,
-        "updated": paper.updated,
-        "comment": clean(paper.comment),
-        "journal_ref": clean(paper.journal_ref),
-        "doi": paper.doi,
-        "extras": {k: strip_controls(v) for k, v in paper.extras.items()},
-        "digests": [
-            {"date": a.date, "category": a.category, "source": a.source, "line": a.line}
-            for a in paper.appearances
-        ],
-        "read": read,
-        "starred": starred,
-    }
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -46,3 +46,15 @@ def test_cli_commands_run_without_textual(seeds_dir, tmp_path) -> None:
         "assert not any(m.startswith('textual') for m in sys.modules), 'textual imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    ci = (repo / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines() if line.startswith("python3 -m venv")]
+    assert len(commands) == 2  # the first screen's two set-up commands
+    assert "digest-tui" in commands[0] and "pytest" in commands[1]
+    assert commands[1] in ci.splitlines()

@@ -31,6 +31,7 @@ from textual.markup import escape
 from textual.message import Message
 from textual.theme import Theme
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from digest_tui.config import Config, Paths, sample_dir, save_setting_theme
@@ -349,7 +350,7 @@ class DigestApp(App[int]):
         self._apply_keymap()
         self._apply_theme()
         self._load_marks()
-        self.paper_list.focus()
+        self._focus_now(self.paper_list)
         self.paper_list.empty_message = "Loading…"
         self._install_signal_handlers()
         if self.state.readonly:
@@ -1007,19 +1008,19 @@ class DigestApp(App[int]):
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:
-        self.paper_list.focus()
+        self._focus_now(self.paper_list)
 
     @on(FilterBar.Cleared)
     def _filter_cleared(self, event: FilterBar.Cleared) -> None:
-        self.paper_list.focus()
+        self._focus_now(self.paper_list)
 
     @on(DetailScroll.Back)
     def _detail_back(self, event: DetailScroll.Back) -> None:
-        self.paper_list.focus()
+        self._focus_now(self.paper_list)
 
     @on(PaperList.Selected)
     def _paper_selected(self, event: PaperList.Selected) -> None:
-        self.query_one("#detail-scroll", DetailScroll).focus()
+        self._focus_now(self.query_one("#detail-scroll", DetailScroll))
 
     @on(PaperList.Highlighted)
     def _paper_highlighted(self, event: PaperList.Highlighted) -> None:
@@ -1078,15 +1079,23 @@ class DigestApp(App[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
 
+    def _focus_now(self, widget: Widget) -> None:
+        """Move focus at once, not after the keys already queued: typing ``/``
+        and a query in one burst must put the whole query in the filter."""
+        if widget.screen is self.screen:
+            self.screen.set_focus(widget)
+        else:
+            widget.focus()
+
     def action_focus_filter(self) -> None:
-        self.filter_bar.input.focus()
+        self._focus_now(self.filter_bar.input)
 
     def action_clear_filter(self) -> None:
         if self.filter_text:
             self.filter_bar.action_clear()
             self.filter_text = ""
             self._request_search()
-        self.paper_list.focus()
+        self._focus_now(self.paper_list)
 
     def action_view(self, name: str) -> None:
         if name not in VIEWS:
@@ -1121,7 +1130,7 @@ class DigestApp(App[int]):
                 index = -1
             if index >= 0:
                 self.paper_list.move_to(index)
-                self.paper_list.focus()
+                self._focus_now(self.paper_list)
                 return
         self._pending_jump = pid
         self.view = "all"
@@ -1129,7 +1138,7 @@ class DigestApp(App[int]):
         self.filter_bar.set_text("")
         self.filter_bar.show_error(None)
         self._request_search(keep_pid=pid)
-        self.paper_list.focus()
+        self._focus_now(self.paper_list)
 
     def find_papers(self, text: str, limit: int) -> list[Row]:
         """Titles matching ``text`` (runs on a thread for the command palette)."""
@@ -1457,7 +1466,7 @@ class DigestApp(App[int]):
         self.filter_text = query
         self.filter_bar.set_text(query)
         self._request_search()
-        self.paper_list.focus()
+        self._focus_now(self.paper_list)
 
     def saved_search_list(self) -> list[tuple[str, str]]:
         try:

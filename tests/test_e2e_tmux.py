@@ -160,3 +160,31 @@ def test_sighup_right_after_a_star_loses_nothing(seeds_dir: Path, tmp_path: Path
     )
     # The second paper was marked read with `r` just before the hang-up.
     assert "2012.07791" in proc.stdout.split()
+
+
+def test_typing_slash_and_a_query_in_one_burst_filters(seeds_dir: Path, tmp_path: Path) -> None:
+    """Keys that arrive in the same terminal read as ``/`` (a paste, a fast
+    typist) go into the filter, not to the list as commands."""
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "TERM": "xterm-256color",
+    }
+    tmux = Tmux(env)
+    try:
+        tmux.start([installed_command(), str(seeds_dir)])
+        tmux.wait_for(lambda s: FIRST_TITLE[:24] in s)
+        tmux.keys("/author:ouyang")  # one write to the terminal
+        screen = tmux.wait_for(lambda s: "│ 1 paper ·" in s, timeout=10)
+        assert "/ author:ouyang" in screen
+        assert "Evolving Search Space" in screen
+        tmux.keys(" neural")  # and typing goes on after it, not over it
+        tmux.wait_for(lambda s: "/ author:ouyang neural" in s, timeout=10)
+        tmux.keys("Escape")
+        time.sleep(0.3)  # ESC and q in one read would be alt+q
+        tmux.keys("q")
+        tmux.wait_gone()
+    finally:
+        tmux.kill()

@@ -412,6 +412,11 @@ class DigestApp(App[int]):
                 )
         if keymap:
             self.set_keymap(keymap)
+        filter_keys = keymap.get("filter")
+        if filter_keys:
+            self.paper_list.filter_keys = frozenset(
+                k.strip() for k in filter_keys.split(",") if k.strip()
+            )
 
     def _apply_theme(self) -> None:
         wanted = self.config.theme
@@ -1005,6 +1010,10 @@ class DigestApp(App[int]):
             return
         self.filter_text = event.text
         self._request_search(typing=True)
+
+    @on(PaperList.TypeAhead)
+    def _type_ahead(self, event: PaperList.TypeAhead) -> None:
+        self.filter_bar.input.insert_text_at_cursor(event.text)
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:

@@ -190,7 +190,15 @@ class FilterBar(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
             yield Static(Text("/"), id="filter-prompt")
-            yield Input(placeholder=self.PLACEHOLDER, id="filter-input", compact=True)
+            # No select-on-focus: text typed in the same burst as "/" arrives
+            # before the focus event, and selecting it then would let the next
+            # key replace it.
+            yield Input(
+                placeholder=self.PLACEHOLDER,
+                id="filter-input",
+                compact=True,
+                select_on_focus=False,
+            )
         yield Static(id="filter-error", markup=False)
 
     @property

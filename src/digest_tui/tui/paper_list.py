@@ -210,6 +210,13 @@ class PaperList(ScrollView, can_focus=True):
         def control(self) -> PaperList:
             return self.paper_list
 
+    class TypeAhead(Message):
+        """Text typed right after the filter key, before focus reached the filter."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     class Selected(Message):
         """Enter on a paper: the user wants to read it."""
 
@@ -242,6 +249,29 @@ class PaperList(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list[Row | None]] = OrderedDict()
         self.cursor = -1
         self.empty_message = ""
+        # Keys that open the filter (set by the app from its keymap).  Textual
+        # hands every key of one terminal read to the focused widget before the
+        # filter binding has moved focus, so the list passes on what follows
+        # such a key as text for the filter instead of acting on it.
+        self.filter_keys: frozenset[str] = frozenset({"slash"})
+        self._type_ahead = False
+
+    # ------------------------------------------------------------------ keys
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.filter_keys:
+            self._type_ahead = True  # the app's binding moves focus to the filter
+            return
+        if self._type_ahead:
+            if event.is_printable and event.character:
+                event.stop()
+                event.prevent_default()
+                self.post_message(self.TypeAhead(event.character))
+                return
+            self._type_ahead = False
+
+    def on_blur(self, _event: events.Blur) -> None:
+        self._type_ahead = False
 
     # ------------------------------------------------------------------ data
 

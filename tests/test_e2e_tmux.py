@@ -81,11 +81,8 @@ class Tmux:
         self.run("kill-server", check=False)
 
 
-def starred_row(screen: str) -> bool:
-    return any("★" in line and FIRST_TITLE[:24] in line for line in screen.splitlines())
-
-
-def test_star_then_quit_then_restart_shows_the_star(seeds_dir: Path, tmp_path: Path) -> None:
+def terminal_env(tmp_path: Path) -> dict[str, str]:
+    """A private config, state and cache for the command, in a 256-colour terminal."""
     env = {
         **os.environ,
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
@@ -94,6 +91,15 @@ def test_star_then_quit_then_restart_shows_the_star(seeds_dir: Path, tmp_path: P
         "TERM": "xterm-256color",
     }
     env.pop("NO_COLOR", None)
+    return env
+
+
+def starred_row(screen: str) -> bool:
+    return any("★" in line and FIRST_TITLE[:24] in line for line in screen.splitlines())
+
+
+def test_star_then_quit_then_restart_shows_the_star(seeds_dir: Path, tmp_path: Path) -> None:
+    env = terminal_env(tmp_path)
     tmux = Tmux(env)
     command = [installed_command(), str(seeds_dir)]
     try:
@@ -125,13 +131,7 @@ def test_star_then_quit_then_restart_shows_the_star(seeds_dir: Path, tmp_path: P
 
 def test_sighup_right_after_a_star_loses_nothing(seeds_dir: Path, tmp_path: Path) -> None:
     """A dropped SSH connection: the terminal goes away right after a mark."""
-    env = {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "TERM": "xterm-256color",
-    }
+    env = terminal_env(tmp_path)
     tmux = Tmux(env)
     try:
         tmux.start([installed_command(), str(seeds_dir)])
@@ -165,13 +165,7 @@ def test_sighup_right_after_a_star_loses_nothing(seeds_dir: Path, tmp_path: Path
 def test_typing_slash_and_a_query_in_one_burst_filters(seeds_dir: Path, tmp_path: Path) -> None:
     """Keys that arrive in the same terminal read as ``/`` (a paste, a fast
     typist) go into the filter, not to the list as commands."""
-    env = {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "TERM": "xterm-256color",
-    }
+    env = terminal_env(tmp_path)
     tmux = Tmux(env)
     try:
         tmux.start([installed_command(), str(seeds_dir)])

@@ -94,6 +94,19 @@ def terminal_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def listed_ids(folder: Path, query: str, env: dict[str, str]) -> list[str]:
+    """What the installed command's ``list`` says, as the core sees the state."""
+    proc = subprocess.run(
+        [installed_command(), "list", str(folder), "-q", query, "-f", "ids"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
 def starred_row(screen: str) -> bool:
     return any("★" in line and FIRST_TITLE[:24] in line for line in screen.splitlines())
 
@@ -119,14 +132,7 @@ def test_star_then_quit_then_restart_shows_the_star(seeds_dir: Path, tmp_path: P
     finally:
         tmux.kill()
     # And the core agrees: the star is in the user's state database.
-    proc = subprocess.run(
-        [installed_command(), "list", str(seeds_dir), "-q", "is:starred", "-f", "ids"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert proc.stdout.split() == ["2012.07810"]
+    assert listed_ids(seeds_dir, "is:starred", env) == ["2012.07810"]
 
 
 def test_sighup_right_after_a_star_loses_nothing(seeds_dir: Path, tmp_path: Path) -> None:
@@ -138,28 +144,20 @@ def test_sighup_right_after_a_star_loses_nothing(seeds_dir: Path, tmp_path: Path
         tmux.wait_for(lambda s: FIRST_TITLE[:24] in s)
         tmux.keys("s", "j", "r")
         tmux.wait_for(starred_row, timeout=10)
+        # Both marks acknowledged on screen (the second row lost its unread dot) ...
+        tmux.wait_for(
+            lambda s: any("img2pose" in x and not x.startswith("●") for x in s.splitlines()),
+            timeout=10,
+        )
+        # ... and the connection drops at once.
         pid = tmux.run("display-message", "-p", "-t", "main", "#{pane_pid}").stdout.strip()
         os.kill(int(pid), 1)  # SIGHUP, as when the connection drops
         tmux.wait_gone()
     finally:
         tmux.kill()
-    proc = subprocess.run(
-        [installed_command(), "list", str(seeds_dir), "-q", "is:starred", "-f", "ids"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert proc.stdout.split() == ["2012.07810"]
-    proc = subprocess.run(
-        [installed_command(), "list", str(seeds_dir), "-q", "is:read", "-f", "ids"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    assert listed_ids(seeds_dir, "is:starred", env) == ["2012.07810"]
     # The second paper was marked read with `r` just before the hang-up.
-    assert "2012.07791" in proc.stdout.split()
+    assert "2012.07791" in listed_ids(seeds_dir, "is:read", env)
 
 
 def test_typing_slash_and_a_query_in_one_burst_filters(seeds_dir: Path, tmp_path: Path) -> None:

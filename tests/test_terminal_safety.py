@@ -322,5 +322,9 @@ def test_digest_links_to_other_hosts_become_the_canonical_arxiv_links(link: str)
     assert paper.pdf_url == "https://arxiv.org/pdf/2011.10904v2"
     assert paper.abs_url == "https://arxiv.org/abs/2011.10904v2"
     daily = f"# ArXiv cs.CV --Fri, 22 May 2020\n### 1.A title  [ :arrow_down: ]({link})\n>  x\n"
-    for p in parse_text(daily, "e.md").papers:
-        assert p.pdf_url is not None and p.pdf_url.startswith("https://arxiv.org/")
+    result = parse_text(daily, "e.md")
+    # The foreign link is never kept: the paper gets its canonical link, or, when
+    # no arXiv id can be trusted from it, the entry is skipped with a warning.
+    assert all(p.pdf_url == "https://arxiv.org/pdf/2011.10904v2" for p in result.papers)
+    skipped = [w for w in result.warnings if w.line == 2 and "entry skipped" in w.message]
+    assert len(result.papers) + len(skipped) == 1

@@ -132,6 +132,17 @@ def default_download_dir() -> Path:
     return Path(platformdirs.user_downloads_dir()) / "arxiv"
 
 
+def _folder(data: dict[str, Any], key: str, path: Path, problems: list[str]) -> Path | None:
+    """A folder setting, expanded; None when absent or wrong (with a problem line)."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip():
+        return Path(value).expanduser()
+    problems.append(f"{path}: {key!r} must be a folder path string")
+    return None
+
+
 def _is_number(value: object) -> bool:
     return (
         isinstance(value, (int, float))
@@ -218,20 +229,10 @@ def _load_new_settings(config: Config, data: dict[str, Any], path: Path) -> None
         config.watch = WatchList(lists.get("authors", ()), lists.get("keywords", ()))
     else:
         config.problems.append(f"{path}: [watch] must be a table")
-    download_dir = data.get("download_dir")
-    if download_dir is None:
-        pass
-    elif isinstance(download_dir, str) and download_dir.strip():
-        config.download_dir = Path(download_dir).expanduser()
-    else:
-        config.problems.append(f"{path}: 'download_dir' must be a folder path string")
-    export_dir = data.get("export_dir")
-    if export_dir is None:
-        pass
-    elif isinstance(export_dir, str) and export_dir.strip():
-        config.export_dir = Path(export_dir).expanduser()
-    else:
-        config.problems.append(f"{path}: 'export_dir' must be a folder path string")
+    download_dir = _folder(data, "download_dir", path, config.problems)
+    if download_dir is not None:
+        config.download_dir = download_dir
+    config.export_dir = _folder(data, "export_dir", path, config.problems)
     interval = data.get("watch_interval", 30.0)
     if _is_number(interval) and interval >= 0:
         config.watch_interval = float(interval)

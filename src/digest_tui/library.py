@@ -385,10 +385,8 @@ class _IdLookup:
         self._new[arxiv_id] = pid
 
     def pop(self, arxiv_id: str, default: int | None = None) -> int | None:
+        """Forget an id this scan dropped (the index itself no longer has it)."""
         return self._new.pop(arxiv_id, default)
-
-    def forget(self, arxiv_id: str) -> None:
-        self._new.pop(arxiv_id, None)
 
 
 class Library:
@@ -877,10 +875,8 @@ class Library:
             if key is None:
                 conn.execute("DELETE FROM papers WHERE pid=?", (pid,))
                 dropped.add(old[0])
-                if isinstance(ids, dict):
+                if ids is not None:
                     ids.pop(old[0], None)
-                elif ids is not None:
-                    ids.forget(old[0])
                 continue
             conn.execute(
                 "UPDATE papers SET pid=?, sort_date=? WHERE pid=?", (key, best[0] or "", pid)

@@ -84,6 +84,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from digest_tui.export import atomic_write_text
+from digest_tui.models import ParseWarning
 from digest_tui.state import Change, StateStore
 
 __all__ = [
@@ -118,16 +119,8 @@ class SyncFormatError(Exception):
     """The file cannot be imported at all (nothing was imported): one line."""
 
 
-@dataclass(frozen=True, slots=True)
-class LineWarning:
-    """A line of a state file that was skipped."""
-
-    source: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.message}"
+# A skipped line is reported like a parser warning: "FILE:LINE: message".
+LineWarning = ParseWarning
 
 
 @dataclass(slots=True)

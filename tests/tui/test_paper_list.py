@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from textual.app import App, ComposeResult
 
 from digest_tui.library import Row
-from digest_tui.tui.paper_list import PAGE_SIZE, MarkSets, PaperList, day_boundaries
+from digest_tui.tui.paper_list import PAGE_SIZE, MarkSets, PaperList
 
 N = 200_000
 PER_DAY = 137
@@ -43,6 +43,12 @@ class ListApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield PaperList(self.library.rows, self.marks, id="list")
+
+
+def day_boundaries(dates: list[str]) -> list[int]:
+    """The rows that start a digest day, from a grouped list of dates (the
+    reader gets these from SearchResult.day_starts)."""
+    return [i for i, d in enumerate(dates) if i == 0 or d != dates[i - 1]]
 
 
 def test_day_boundaries() -> None:

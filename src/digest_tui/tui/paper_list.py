@@ -84,18 +84,6 @@ class MarkSets:
             self.starred.discard(paper_id)
 
 
-def day_boundaries(dates: Sequence[str]) -> list[int]:
-    """Indices of the rows that start a new digest day (``dates`` is grouped)."""
-    boundaries: list[int] = []
-    previous: str | None = None
-    append = boundaries.append
-    for index, date in enumerate(dates):
-        if date != previous:
-            append(index)
-            previous = date
-    return boundaries
-
-
 def author_label(row: Row) -> str:
     if not row.first_author:
         return ""

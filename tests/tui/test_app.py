@@ -12,8 +12,8 @@ from rich.console import Console
 from digest_tui.config import Config, Paths
 from digest_tui.state import StateStore
 from digest_tui.tui.app import DigestApp
-from digest_tui.tui.bars import FilterBar
 from digest_tui.tui.screens import ConfirmScreen, FirstRunScreen, HelpScreen
+from digest_tui.tui.widgets.bars import FilterBar
 from tests.tui.conftest import AppFactory
 from tests.tui.support import Recorder, settle
 

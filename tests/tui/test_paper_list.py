@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from textual.app import App, ComposeResult
 
 from digest_tui.library import Row
-from digest_tui.tui.paper_list import PAGE_SIZE, MarkSets, PaperList
+from digest_tui.tui.widgets.paper_list import PAGE_SIZE, MarkSets, PaperList
 
 N = 200_000
 PER_DAY = 137

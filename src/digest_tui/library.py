@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -33,7 +34,7 @@ from pathlib import Path
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 AUTHOR_SEP = "\n"
 
 _SCHEMA = """
@@ -85,6 +86,17 @@ CREATE TABLE IF NOT EXISTS appearances (
 );
 CREATE INDEX IF NOT EXISTS appearances_pid ON appearances (pid, date);
 CREATE INDEX IF NOT EXISTS appearances_date ON appearances (date, pid);
+-- A pid is a display-order key, never an identity: a rescan may give a paper
+-- another pid (its newest digest changed, or its file was rewritten).  Each
+-- write transaction bumps meta.generation and logs here which arXiv id held
+-- each pid it renumbered or dropped, so a list read at an older generation
+-- still names exactly the papers it showed (see Library.ids_of).
+CREATE TABLE IF NOT EXISTS pid_log (
+    gen INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    arxiv_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pid_log_pid ON pid_log (pid, gen);
 CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5 (
     title, authors, abstract, categories,
     content='papers', content_rowid='pid',
@@ -167,6 +179,8 @@ class SearchResult:
     pids: array[int]
     query: Query
     sort: str = "digest"
+    #: The index generation the pids were read at (see :meth:`Library.ids_of`).
+    generation: int = 0
 
     def __len__(self) -> int:
         return len(self.pids)
@@ -207,6 +221,8 @@ POS_BITS, FID_BITS, DAY_BITS = 22, 18, 16
 MAX_POS = (1 << POS_BITS) - 1
 MAX_FID = (1 << FID_BITS) - 1
 MAX_DAY = (1 << DAY_BITS) - 1
+#: Write transactions after which a renumbering is forgotten (see ``pid_log``).
+PID_LOG_KEEP = 10_000
 
 
 def _day_number(date: str | None) -> int:
@@ -237,6 +253,11 @@ def _date_of_day(day: int) -> str:
 def date_of_key(pid: int) -> str:
     """The digest date (ISO) a pid sorts under; "" for undated digests."""
     return _date_of_day(MAX_DAY - (pid >> (FID_BITS + POS_BITS)))
+
+
+def _generation(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    return int(row[0]) if row is not None else 0
 
 
 def index_path_for(cache_dir: Path, roots: Sequence[Path]) -> Path:
@@ -422,6 +443,7 @@ class Library:
         self._all_readers: list[sqlite3.Connection] = []
         self._attached: set[int] = set()  # id() of readers with the state attached
         self._closed = False
+        self._gen = 0  # the generation of the write transaction under way
         first = self._open()
         self._all_readers.append(first)
         self._pool.append(first)
@@ -669,9 +691,21 @@ class Library:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             yield from pool.map(_read_and_parse, paths, chunksize=4)
 
+    def _begin_write(self) -> None:
+        """Start a write transaction at the next index generation."""
+        conn = self._writer
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        self._gen = (int(row[0]) if row is not None else 0) + 1
+        self._set_meta("generation", str(self._gen))
+
+    def _prune_pid_log(self) -> None:
+        """Forget renumberings no open list can still hold (many scans ago)."""
+        self._writer.execute("DELETE FROM pid_log WHERE gen < ?", (self._gen - PID_LOG_KEEP,))
+
     def _remove_files(self, fids: list[int]) -> None:
         conn = self._writer
-        conn.execute("BEGIN")
+        self._begin_write()
         try:
             affected: set[int] = set()
             for fid in fids:
@@ -699,8 +733,9 @@ class Library:
         """
         conn = self._writer
         added = 0
-        conn.execute("BEGIN")
+        self._begin_write()
         try:
+            self._prune_pid_log()
             for path, size, mtime, digest, result in batch:
                 added += self._store_file(path, size, mtime, digest, result, ids, defer_fts)
             conn.execute("COMMIT")
@@ -870,6 +905,9 @@ class Library:
             old = conn.execute(select, (pid,)).fetchone()
             if old is None:
                 continue
+            conn.execute(
+                "INSERT INTO pid_log (gen, pid, arxiv_id) VALUES (?,?,?)", (self._gen, pid, old[0])
+            )
             if not defer_fts:
                 self._fts_delete(pid, tuple(old))
             if key is None:
@@ -936,10 +974,16 @@ class Library:
                 watch=watch,
                 sort=sort,
             )
-            cur = conn.execute(sql, params)
-            while batch := cur.fetchmany(8192):
-                pids.extend(r[0] for r in batch)
-        return SearchResult(pids, q, sort)
+            # One read transaction: the pids and the generation they belong to.
+            conn.execute("BEGIN")
+            try:
+                generation = _generation(conn)
+                cur = conn.execute(sql, params)
+                while batch := cur.fetchmany(8192):
+                    pids.extend(r[0] for r in batch)
+            finally:
+                conn.execute("COMMIT")
+        return SearchResult(pids, q, sort, generation)
 
     def count_matching(self, query: Query | str) -> int:
         """How many papers match ``query``, without listing them."""
@@ -951,17 +995,34 @@ class Library:
             )
             return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
-    def rows(self, pids: Sequence[int]) -> dict[int, Row]:
-        """List rows for some papers (the visible page of the list)."""
+    def rows(self, pids: Sequence[int], *, generation: int | None = None) -> dict[int, Row]:
+        """List rows for some papers (the visible page of the list), by pid.
+
+        With ``generation`` (a :attr:`SearchResult.generation`) the pids are
+        taken as they were then: after a rescan renumbered papers, each row
+        is still the paper that pid named in that list.
+        """
+        if generation is not None and generation != self.generation():
+            ids = self.ids_of(pids, generation)
+            by_id = {i: p for p, i in zip(pids, ids, strict=True) if i is not None}
+            found = self._rows_where("arxiv_id", list(by_id))
+            return {
+                by_id[r.id]: dataclasses.replace(r, pid=by_id[r.id])
+                for r in found.values()
+                if r.id in by_id
+            }
+        return self._rows_where("pid", list(pids))
+
+    def _rows_where(self, column: str, keys: Sequence[object]) -> dict[int, Row]:
         out: dict[int, Row] = {}
-        pid_list = list(pids)
+        pid_list = list(keys)
         with self._read() as conn:
             for start in range(0, len(pid_list), 500):
                 chunk = pid_list[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for r in conn.execute(
                     "SELECT pid, arxiv_id, title, authors, sort_date, primary_category"
-                    f" FROM papers WHERE pid IN ({marks})",
+                    f" FROM papers WHERE {column} IN ({marks})",
                     chunk,
                 ):
                     authors = r["authors"].split(AUTHOR_SEP) if r["authors"] else []
@@ -976,10 +1037,61 @@ class Library:
                     )
         return out
 
+    def generation(self) -> int:
+        """The index generation now: it grows with every write transaction."""
+        with self._read() as conn:
+            return _generation(conn)
+
+    def ids_of(self, pids: Sequence[int], generation: int) -> list[str | None]:
+        """The arXiv ids that held ``pids`` at index generation ``generation``
+        (a :attr:`SearchResult.generation`), in order; None for a pid no paper
+        held then.  Exact however many rescans renumbered papers since."""
+        out: list[str | None] = [None] * len(pids)
+        with self._read() as conn:
+            conn.execute("BEGIN")
+            try:
+                moved: dict[int, str] = {}
+                if _generation(conn) != generation:
+                    # The first renumbering after ``generation`` names who held a pid then.
+                    for pid, arxiv_id in conn.execute(
+                        "SELECT pid, arxiv_id FROM pid_log WHERE gen > ?"
+                        " ORDER BY gen DESC, rowid DESC",
+                        (generation,),
+                    ):
+                        moved[int(pid)] = str(arxiv_id)
+                for start in range(0, len(pids), 500):
+                    chunk = [int(p) for p in pids[start : start + 500]]
+                    marks = ",".join("?" * len(chunk))
+                    current = dict(
+                        conn.execute(
+                            f"SELECT pid, arxiv_id FROM papers WHERE pid IN ({marks})", chunk
+                        ).fetchall()
+                    )
+                    for i, pid in enumerate(chunk, start):
+                        out[i] = moved.get(pid) or current.get(pid)
+            finally:
+                conn.execute("COMMIT")
+        return out
+
+    def ids_matching(self, query: Query | str) -> set[str]:
+        """The arXiv ids of every paper matching ``query`` (for small sets:
+        the watch list, the papers with a note)."""
+        result = self.search(query)
+        return {i for i in self.ids_of(result.pids, result.generation) if i is not None}
+
     def pid_of(self, arxiv_id: str) -> int | None:
         with self._read() as conn:
             row = conn.execute("SELECT pid FROM papers WHERE arxiv_id=?", (arxiv_id,)).fetchone()
         return None if row is None else int(row[0])
+
+    def paper_by_id(self, arxiv_id: str) -> Paper | None:
+        """The paper with this (versionless) arXiv id, wherever it is listed."""
+        for _ in range(3):  # a rescan between the two reads may renumber it
+            pid = self.pid_of(arxiv_id)
+            paper = None if pid is None else self.paper(pid)
+            if paper is None or paper.id == arxiv_id:
+                return paper
+        return None
 
     def paper(self, pid: int) -> Paper | None:
         papers = self.papers([pid])

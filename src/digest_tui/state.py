@@ -172,10 +172,33 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_v3(conn: sqlite3.Connection) -> None:
+    """A change log: each paper whose marks or tags change gets the next
+    sequence number (kept by triggers, so every writer, any process, feeds
+    it), and a reader reloads only what changed since the number it saw."""
+    conn.execute("CREATE TABLE changelog (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
+    conn.execute("CREATE INDEX changelog_seq ON changelog(seq)")
+    bump = (
+        "INSERT INTO changelog (id, seq) VALUES ({ref}.id,"
+        " (SELECT coalesce(max(seq), 0) + 1 FROM changelog))"
+        " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq"
+    )
+    for name, event, table, ref in (
+        ("marks_insert", "INSERT", "marks", "NEW"),
+        ("marks_update", "UPDATE", "marks", "NEW"),
+        ("tags_insert", "INSERT", "tags", "NEW"),
+        ("tags_delete", "DELETE", "tags", "OLD"),
+    ):
+        conn.execute(
+            f"CREATE TRIGGER changelog_{name} AFTER {event} ON {table}"
+            f" BEGIN {bump.format(ref=ref)}; END"
+        )
+
+
 #: Ordered upgrade steps; ``MIGRATIONS[i]`` takes a version-``i`` database to
 #: version ``i + 1``.  Each runs inside the one transaction that also bumps
 #: ``user_version``, so a failed upgrade leaves the database untouched.
-MIGRATIONS: tuple[Migration, ...] = (_migrate_to_v1, _migrate_to_v2)
+MIGRATIONS: tuple[Migration, ...] = (_migrate_to_v1, _migrate_to_v2, _migrate_to_v3)
 
 
 # --------------------------------------------------------------------------- errors
@@ -628,6 +651,27 @@ class StateStore:
         """Every tag in use and how many papers carry it."""
         with self._reading() as conn:
             return dict(conn.execute("SELECT tag, COUNT(*) FROM tags GROUP BY tag ORDER BY tag"))
+
+    def change_seq(self) -> int:
+        """The newest number of the change log (see :meth:`changed_since`)."""
+        with self._reading() as conn:
+            return int(conn.execute("SELECT coalesce(max(seq), 0) FROM changelog").fetchone()[0])
+
+    def changed_since(self, seq: int) -> tuple[int, dict[str, Mark]]:
+        """The marks of the papers changed after change number ``seq``, and
+        the newest number: a reload reads what changed, not every mark."""
+        with self._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                rows = conn.execute(
+                    "SELECT id, seq FROM changelog WHERE seq > ? ORDER BY seq", (seq,)
+                ).fetchall()
+                ids = [r[0] for r in rows]
+                newest = max((int(r[1]) for r in rows), default=seq)
+                found = self._load_many(conn, ids)
+            finally:
+                conn.execute("COMMIT")
+        return newest, {i: found.get(i) or Mark(i) for i in ids}
 
     def data_version(self) -> int:
         """A number that changes whenever the stored state changes.

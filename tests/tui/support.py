@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,17 @@ async def settle(pilot: Pilot[Any]) -> None:
         workers = [w for w in app.workers if not w.is_finished]
         await asyncio.gather(*(w.wait() for w in workers), return_exceptions=True)
         await pilot.pause()
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str = "") -> None:
+    """Let the app run until ``condition()`` holds (a timer fired, a worker
+    reported).  The bound only ends a test that would otherwise hang."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"never happened: {what or condition}")
+        await pilot.pause(0.02)
 
 
 MARKUP_DIGEST = (

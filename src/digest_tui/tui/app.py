@@ -37,7 +37,8 @@ from digest_tui.config import Config, Paths, sample_dir, save_setting_theme
 from digest_tui.library import Library, LibraryError, Row, ScanReport, SearchResult
 from digest_tui.models import Paper
 from digest_tui.opening import OpenError, is_remote_session, open_url
-from digest_tui.query import Query, QueryError, parse_query
+from digest_tui.query import Query, QueryError
+from digest_tui.session import SORT_LABELS, VIEWS, Counts, MarkAllPlan, ReadingSession
 from digest_tui.state import StateError, StateStore
 from digest_tui.text import is_web_url, one_line
 from digest_tui.tui.commands import ActionCommands, JumpToPaper, ReaderCommands, find_papers
@@ -53,7 +54,7 @@ from digest_tui.tui.screens import (
 )
 from digest_tui.tui.widgets.bars import FilterBar, HeaderInfo, StatusHeader
 from digest_tui.tui.widgets.detail import DetailScroll, PaperDetail
-from digest_tui.tui.widgets.paper_list import MarkSets, PaperList
+from digest_tui.tui.widgets.paper_list import PaperList
 
 if TYPE_CHECKING:
     from digest_tui.download import DownloadResult
@@ -70,18 +71,6 @@ TYPING_PAUSE = 0.12  # seconds of quiet before a typed filter's whole list is re
 FIRST_PAGE = 200  # rows found at once for each keystroke
 COUNT_PAUSE = 0.25
 THEME_SAVE_DELAY = 1.0
-
-#: The views: name -> (label in the header, terms added to the filter).
-VIEWS: dict[str, tuple[str, str]] = {
-    "all": ("All", ""),
-    "unread": ("Unread", "is:unread"),
-    "starred": ("Starred", "is:starred"),
-    "watched": ("Watched", "is:watched"),
-}
-
-#: The orders of the list, in the order ``z`` cycles through them.
-SORTS: tuple[str, ...] = ("digest", "date", "title", "id")
-SORT_LABELS = {"digest": "digest order", "date": "by date", "title": "by title", "id": "by id"}
 
 #: Export formats: palette label -> (format, file extension).
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
@@ -124,7 +113,7 @@ class DigestApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "digest-tui"
     COMMANDS = App.COMMANDS | {ActionCommands, ReaderCommands, JumpToPaper}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (100, "-wide"),
     ]
@@ -168,32 +157,20 @@ class DigestApp(App[int]):
             self.config.watch_interval if watch_interval is None else watch_interval
         )
         self._searches = searches
-        self.marks = MarkSets()
-        self.view = "all"
-        self.sort = self.config.sort if self.config.sort in SORTS else "digest"
+        self.session = ReadingSession(library, state, sort=self.config.sort)
+        self.marks = self.session.marks
         self._download: str | None = None  # what the header says of a running download
         self._download_cancel = threading.Event()  # set when the reader closes
         self._cursor_chosen = False  # the user has moved the cursor since the start
         self._watch_timer: Timer | None = None
-        self.filter_text = ""
-        self._query: Query = parse_query("")
         self._search_gen = 0
         self._count_gen = 0
-        self._result: SearchResult | None = None
-        self._partial = False  # _result is only the first screen of a search
         self._exit_after_next_result = False
-        self._counts: tuple[int | None, int | None] = (None, None)
-        self._current_pid: int | None = None
-        self._anchor_pid: int | None = None
-        self._current_paper: Paper | None = None
         self._read_timer: Timer | None = None
-        self._undo: dict[str, bool] | None = None
-        self._pending_jump: int | None = None
+        self._read_timer_id: str | None = None
         self._scanning = False
         self._scan_progress = ""
-        self._scanned_once = False
         self._reader_closing = False
-        self._state_version = -1
         self._saved_theme: str | None = None
         self._first_run_shown = False
         self._signals_installed = False
@@ -206,10 +183,15 @@ class DigestApp(App[int]):
         yield StatusHeader(id="header")
         yield FilterBar(id="filter-bar")
         with Horizontal(id="main"):
-            yield PaperList(self.library.rows, self.marks, id="paper-list")
+            yield PaperList(self._fetch_rows, self.marks, id="paper-list")
             with DetailScroll(id="detail-scroll"):
                 yield PaperDetail(id="detail")
         yield Footer(id="footer")
+
+    def _fetch_rows(self, pids: Sequence[int]) -> dict[int, Row]:
+        """The list's rows, as of the index generation its pids were read at."""
+        result = self.session.result
+        return self.library.rows(pids, generation=result.generation if result else None)
 
     @property
     def paper_list(self) -> PaperList:
@@ -222,6 +204,32 @@ class DigestApp(App[int]):
     @property
     def filter_bar(self) -> FilterBar:
         return self.query_one("#filter-bar", FilterBar)
+
+    # The view model lives in the session; these name its parts for the UI.
+
+    @property
+    def view(self) -> str:
+        return self.session.view
+
+    @property
+    def sort(self) -> str:
+        return self.session.sort
+
+    @property
+    def filter_text(self) -> str:
+        return self.session.filter_text
+
+    @filter_text.setter
+    def filter_text(self, text: str) -> None:
+        self.session.filter_text = text
+
+    @property
+    def _result(self) -> SearchResult | None:
+        return self.session.result
+
+    @property
+    def _current_paper(self) -> Paper | None:
+        return self.session.current_paper
 
     def on_mount(self) -> None:
         for problem in self.config.problems:
@@ -250,7 +258,7 @@ class DigestApp(App[int]):
         if self.watch_interval and self.watch_interval > 0:
             self._watch_timer = self.set_interval(self.watch_interval, self._watch_folders)
         # Watched and noted papers are looked up once the list is on screen.
-        self.call_after_refresh(self._refresh_marked_pids)
+        self.call_after_refresh(self._refresh_marked_ids)
 
     def _install_signal_handlers(self) -> None:
         """A hang-up (closed terminal, dropped SSH) or TERM exits cleanly.
@@ -434,68 +442,59 @@ class DigestApp(App[int]):
 
     def _load_marks(self) -> None:
         try:
-            self._state_version = self.state.data_version()
-            read = self.state.ids_where(read=True)
-            starred = self.state.ids_where(starred=True)
-            tagged: dict[str, set[str]] = {}
-            for tag in dict(self.state.all_tags()):
-                for paper_id in self.state.ids_with_tag(tag):
-                    tagged.setdefault(paper_id, set()).add(tag)
+            self.session.load_marks()
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False)
-            return
-        self.marks.read = read
-        self.marks.starred = starred
-        self.marks.tags = {}
-        for paper_id, tags in tagged.items():
-            self.marks.set_tags(paper_id, tags)
 
     def _poll_state(self) -> None:
         """Pick up marks another digest-tui (or `digest-tui mark`) saved."""
         try:
-            version = self.state.data_version()
+            changed = self.session.state_changed()
         except StateError:
             return
-        if version != self._state_version:
+        if changed:
             self._reload_marks()
 
     def _reload_marks(self) -> None:
-        self._load_marks()
+        """Read the marks changed elsewhere (only those) and show them."""
+        try:
+            self.session.reload_changed_marks()
+        except StateError as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False)
+            return
         self.paper_list.refresh()
         self._refresh_detail_marks()
         self._refresh_detail_user()
         self._request_counts()
-        self._refresh_marked_pids()
+        self._refresh_marked_ids()
 
-    def _refresh_marked_pids(self) -> None:
+    def _refresh_marked_ids(self) -> None:
         """Find the papers on the watch list and those with a note, for the list."""
-        self._marked_pids_worker(bool(self.config.watch))
+        self._marked_ids_worker(bool(self.config.watch))
 
     @work(thread=True, exclusive=True, group="marked", exit_on_error=False)
-    def _marked_pids_worker(self, watching: bool) -> None:
+    def _marked_ids_worker(self, watching: bool) -> None:
         try:
-            watched = set(self.library.search("is:watched").pids) if watching else set()
-            noted = set(self.library.search("is:noted").pids)
+            watched, noted = self.session.compute_marked_ids(watching)
         except Exception:  # the list then just shows no markers
             return
         if not self._reader_closing:
-            self._from_thread(self._apply_marked_pids, watched, noted)
+            self._from_thread(self._apply_marked_ids, watched, noted)
 
-    def _apply_marked_pids(self, watched: set[int], noted: set[int]) -> None:
+    def _apply_marked_ids(self, watched: set[str], noted: set[str]) -> None:
         if (watched, noted) == (self.marks.watched, self.marks.noted):
             return
         new_watched = watched != self.marks.watched
         self.marks.watched = watched
         self.marks.noted = noted
         self.paper_list.refresh()
-        if new_watched and not self._cursor_chosen and self._pending_jump is None:
+        if new_watched and not self._cursor_chosen and self.session.pending_jump is None:
             # A day's digest starts with what the user follows.
-            paper_list = self.paper_list
-            if len(paper_list.pids):
-                paper_list.move_to(paper_list.first_unread_index(), by_user=False)
+            if len(self.session):
+                self.paper_list.move_to(self.session.first_unread_index(), by_user=False)
         paper = self._current_paper
-        if paper is not None and self._current_pid is not None:
-            self.detail.watched = self._current_pid in watched
+        if paper is not None:
+            self.detail.watched = paper.id in watched
             self.detail.refresh(layout=True)
 
     def _refresh_detail_user(self) -> None:
@@ -511,7 +510,7 @@ class DigestApp(App[int]):
 
     def _note_own_write(self) -> None:
         try:
-            self._state_version = self.state.data_version()
+            self.session.note_own_write()
         except StateError:
             pass
 
@@ -525,31 +524,13 @@ class DigestApp(App[int]):
     def _set_mark(
         self, paper: Paper, *, read: bool | None = None, starred: bool | None = None
     ) -> bool:
-        """Save a mark; True when it was saved."""
-        was_read = self.marks.is_read(paper.id)
-        was_starred = self.marks.is_starred(paper.id)
+        """Save a mark (committed before the key press returns); True when saved."""
         try:
-            if read is not None and read != was_read:
-                self.state.set_read(paper.id, read)
-            if starred is not None and starred != was_starred:
-                self.state.set_starred(paper.id, starred)
+            self.session.set_mark(paper.id, read=read, starred=starred)
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
             return False
-        self._note_own_write()
-        unread, starred_count = self._counts
-        if read is not None and read != was_read:
-            self.marks.set_read(paper.id, read)
-            if unread is not None:
-                unread += -1 if read else 1
-        if starred is not None and starred != was_starred:
-            self.marks.set_starred(paper.id, starred)
-            if starred_count is not None:
-                starred_count += 1 if starred else -1
-        self._counts = (unread, starred_count)
-        pid = self._current_pid
-        if pid is not None:
-            self.paper_list.refresh_pid(pid)
+        self.paper_list.refresh_id(paper.id)
         self._refresh_detail_marks()
         self._update_header()
         return True
@@ -571,33 +552,39 @@ class DigestApp(App[int]):
         if self._read_timer is not None:
             self._read_timer.stop()
             self._read_timer = None
+        self._read_timer_id = None
 
-    def _start_read_timer(self, pid: int) -> None:
+    def _start_read_timer(self, paper_id: str) -> None:
         self._stop_read_timer()
         delay = self.config.mark_read_delay
         if delay < 0:
             return
         if delay == 0:
-            self._auto_read(pid)
+            self._auto_read(paper_id)
             return
-        self._read_timer = self.set_timer(delay, partial(self._auto_read, pid))
+        self._read_timer_id = paper_id
+        self._read_timer = self.set_timer(delay, partial(self._auto_read, paper_id))
 
-    def _auto_read(self, pid: int) -> None:
+    def _auto_read(self, paper_id: str) -> None:
+        """The user has looked at ``paper_id`` long enough: it is read.  Only
+        that paper, and only while it is still the one shown."""
         self._read_timer = None
+        self._read_timer_id = None
         paper = self._current_paper
-        if pid != self._current_pid or paper is None or self.marks.is_read(paper.id):
+        if paper is None or paper.id != paper_id or self.marks.is_read(paper_id):
+            return
+        if self.paper_list.cursor != self.session.index:
             return
         if self.state.readonly:
             return
         self._set_mark(paper, read=True)
 
     def action_mark_all_read(self) -> None:
-        result = self._result
-        if result is None or not len(result):
+        plan = self.session.plan_mark_all()
+        if plan is None:
             self.notify("No papers in this view.", markup=False)
             return
-        count = len(result)
-        unread = self._counts[0]
+        unread = self.session.counts.unread
         detail = f"{VIEWS[self.view][0]} view"
         if self.filter_text:
             detail += f", filter: {one_line(self.filter_text)}"
@@ -605,44 +592,30 @@ class DigestApp(App[int]):
             detail += f" ({unread:,} unread)"
         detail += ". Press u afterwards to undo."
 
-        partial = self._partial
-        query = self._query
-
         def answered(yes: bool | None) -> None:
             if yes:
-                # A list still showing only its first screen is read in full.
-                self._mark_all_worker(None if partial else result.pids, query)
+                self._mark_all_worker(plan)
 
+        count = plan.count
         title = (
             "Mark every paper in this view read?"
-            if partial
+            if plan.partial
             else f"Mark all {count:,} paper{'s' if count != 1 else ''} read?"
         )
         self.push_screen(ConfirmScreen(title, detail), answered)
 
     @work(thread=True, group="marks", exit_on_error=False)
-    def _mark_all_worker(self, pids: Sequence[int] | None, query: Query) -> None:
-        if pids is None:
-            pids = self.library.search(query).pids
-        ids: list[str] = []
-        chunk = 2000
-        for start in range(0, len(pids), chunk):
-            part = list(pids[start : start + chunk])
-            rows = self.library.rows(part)
-            ids.extend(rows[p].id for p in part if p in rows)
+    def _mark_all_worker(self, plan: MarkAllPlan) -> None:
         try:
-            previous = self.state.set_read_many(ids, True)
+            changed = self.session.compute_mark_all(plan)
         except StateError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
             return
-        changed = {pid: False for pid, was in previous.items() if not was}
         self._from_thread(self._after_mark_all, changed)
 
     def _after_mark_all(self, changed: dict[str, bool]) -> None:
-        self._note_own_write()
         self._stop_read_timer()
-        self._undo = changed
-        self.marks.read.update(changed)
+        self.session.apply_mark_all(changed)
         self.paper_list.refresh()
         self._refresh_detail_marks()
         self._request_counts()
@@ -652,52 +625,38 @@ class DigestApp(App[int]):
         )
 
     def action_undo_mark_all(self) -> None:
-        undo = self._undo
-        if not undo:
-            self.notify("Nothing to undo.", markup=False)
-            return
         try:
-            self.state.restore_read(undo)
+            n = self.session.undo_mark_all()
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False)
             return
-        self._note_own_write()
-        self._undo = None
-        for paper_id, value in undo.items():
-            self.marks.set_read(paper_id, value)
+        if not n:
+            self.notify("Nothing to undo.", markup=False)
+            return
         self.paper_list.refresh()
         self._refresh_detail_marks()
         self._request_counts()
-        n = len(undo)
         self.notify(f"Undone: {n:,} paper{'s' if n != 1 else ''} unread again.", markup=False)
 
     # ------------------------------------------------------------------ searching
 
     def _view_query(self) -> Query | None:
         try:
-            query = parse_query(self.filter_text)
+            query = self.session.view_query()
         except QueryError as exc:
             self.filter_bar.show_error(str(exc))
             return None
         self.filter_bar.show_error(None)
-        extra = VIEWS[self.view][1]
-        return query.with_terms(extra) if extra else query
+        return query
 
-    def _request_search(
-        self, *, first: bool = False, keep_pid: int | None = None, typing: bool = False
-    ) -> None:
+    def _request_search(self, *, first: bool = False, typing: bool = False) -> None:
+        """Read the view again; the cursor stays on its paper (by arXiv id)."""
         query = self._view_query()
         if query is None:
             return
-        self._query = query
+        self.session.query = query
         self._search_gen += 1
-        if keep_pid is None:
-            keep_pid = (
-                self._pending_jump
-                if self._pending_jump is not None
-                else (self._anchor_pid if self._anchor_pid is not None else self._current_pid)
-            )
-        self._search_worker(query, self._search_gen, keep_pid, first, TYPING_PAUSE if typing else 0)
+        self._search_worker(query, self._search_gen, first, TYPING_PAUSE if typing else 0)
 
     def _first_search(self) -> None:
         """The first screen of the list, read before the first paint.
@@ -710,24 +669,23 @@ class DigestApp(App[int]):
         query = self._view_query()
         if query is None:
             return
-        self._query = query
+        self.session.query = query
         self._search_gen += 1
         try:
-            page = self.library.search(query, limit=FIRST_PAGE, sort=self.sort)
+            page = self.session.search(query, limit=FIRST_PAGE)
         except Exception:
-            self._search_worker(query, self._search_gen, None, True, 0)
+            self._search_worker(query, self._search_gen, True, 0)
             return
         complete = len(page) < FIRST_PAGE
-        self._apply_result(self._search_gen, page, None, True, not complete)
+        self._apply_result(self._search_gen, page, True, not complete)
         if not complete:
-            self._search_worker(query, self._search_gen, None, True, 0, whole_only=True)
+            self._search_worker(query, self._search_gen, True, 0, whole_only=True)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search_worker(
         self,
         query: Query,
         gen: int,
-        keep_pid: int | None,
         first: bool,
         pause: float,
         *,
@@ -735,21 +693,21 @@ class DigestApp(App[int]):
     ) -> None:
         # Two steps: the first screen at once (the index reads matches in
         # display order and stops), then, once typing pauses, the whole list.
-        sort = self.sort
+        session = self.session
         try:
             if not whole_only:
-                page = self.library.search(query, limit=FIRST_PAGE, sort=sort)
+                page = session.search(query, limit=FIRST_PAGE)
                 if gen != self._search_gen or self._reader_closing:
                     return
                 complete = len(page) < FIRST_PAGE
-                self._from_thread(self._apply_result, gen, page, keep_pid, first, not complete)
+                self._from_thread(self._apply_result, gen, page, first, not complete)
                 if complete:
                     return
             if pause:
                 time.sleep(pause)  # only the query the user pauses on is run in full
                 if gen != self._search_gen:
                     return
-            result = self.library.search(query, sort=sort)
+            result = session.search(query)
         except (QueryError, LibraryError) as exc:
             self._from_thread(self._search_failed, gen, str(exc))
             return
@@ -758,7 +716,7 @@ class DigestApp(App[int]):
             return
         if gen != self._search_gen or self._reader_closing:
             return
-        self._from_thread(self._apply_result, gen, result, keep_pid, first, False)
+        self._from_thread(self._apply_result, gen, result, first, False)
 
     def _search_failed(self, gen: int, message: str) -> None:
         if gen == self._search_gen:
@@ -768,27 +726,15 @@ class DigestApp(App[int]):
         self,
         gen: int,
         result: SearchResult,
-        keep_pid: int | None,
         first: bool,
         partial: bool = False,
     ) -> None:
         if gen != self._search_gen:
             return
-        self._result = result
-        self._partial = partial
+        index = self.session.apply_result(result, partial=partial, first=first)
         paper_list = self.paper_list
         paper_list.empty_message = self._empty_message()
-        if self._pending_jump is not None:
-            keep_pid = self._pending_jump
-            self._pending_jump = None
-        paper_list.set_result(
-            result.pids,
-            result.day_starts(),
-            result.date_at,
-            keep_pid=keep_pid,
-            first_unread=first,
-        )
-        self._counts = (None, None)
+        paper_list.set_result(result.pids, self.session.day_starts(), result.date_at, index)
         self._update_header()
         if not partial:
             self._request_counts()
@@ -822,8 +768,7 @@ class DigestApp(App[int]):
 
     def _request_counts(self) -> None:
         self._count_gen += 1
-        shown = len(self._result) if self._result is not None else 0
-        self._count_worker(self._query, self._count_gen, self.view, shown)
+        self._count_worker(self.session.query, self._count_gen, self.view, len(self.session))
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False)
     def _count_worker(self, query: Query, gen: int, view: str, shown: int) -> None:
@@ -832,23 +777,16 @@ class DigestApp(App[int]):
             if gen != self._count_gen:
                 return
         try:
-            if view == "unread":
-                unread = shown
-            else:
-                unread = self.library.count_matching(query.with_terms("is:unread"))
-            if view == "starred":
-                starred = shown
-            else:
-                starred = self.library.count_matching(query.with_terms("is:starred"))
+            counts = self.session.compute_counts(query, view, shown)
         except Exception:
             return
         if gen != self._count_gen or self._reader_closing:
             return
-        self._from_thread(self._apply_counts, gen, unread, starred)
+        self._from_thread(self._apply_counts, gen, counts)
 
-    def _apply_counts(self, gen: int, unread: int, starred: int) -> None:
+    def _apply_counts(self, gen: int, counts: Counts) -> None:
         if gen == self._count_gen:
-            self._counts = (unread, starred)
+            self.session.counts = counts
             self._update_header()
 
     def _update_header(self) -> None:
@@ -858,7 +796,7 @@ class DigestApp(App[int]):
         if paper is not None and paper.appearances:
             match = [a for a in paper.appearances if a.date == date]
             category = (match or paper.appearances)[0].category
-        unread, starred = self._counts
+        unread, starred = self.session.counts.unread, self.session.counts.starred
         activity = ""
         if self._scanning:
             activity = f"scanning {self._scan_progress}".strip()
@@ -869,8 +807,8 @@ class DigestApp(App[int]):
                 view=VIEWS[self.view][0],
                 category=category,
                 date=date,
-                shown=len(self._result) if self._result is not None else 0,
-                partial=self._partial,
+                shown=len(self.session),
+                partial=self.session.partial,
                 unread=unread,
                 starred=starred,
                 filter_text=self.filter_text,
@@ -912,13 +850,9 @@ class DigestApp(App[int]):
 
     @on(PaperList.Highlighted)
     def _paper_highlighted(self, event: PaperList.Highlighted) -> None:
-        # The anchor is the paper the user chose: a filter that hides it for a
-        # moment (while typing) does not lose it.
-        if event.by_user or self._anchor_pid is None:
-            self._anchor_pid = event.pid
         if event.by_user:
             self._cursor_chosen = True
-        self._sync_current()
+        self._show_current(by_user=event.by_user)
 
     def _sync_current(self) -> Paper | None:
         """Show the paper under the list's cursor, now.
@@ -927,21 +861,26 @@ class DigestApp(App[int]):
         every action on "the current paper" syncs first: ``j r`` typed fast
         marks the second paper, never the first.
         """
-        pid = self.paper_list.current_pid
-        if pid == self._current_pid and (pid is None or self._current_paper is not None):
+        return self._show_current(by_user=False)
+
+    def _show_current(self, *, by_user: bool) -> Paper | None:
+        session = self.session
+        index = self.paper_list.cursor
+        before = session.current_id
+        known = session.current_paper is not None
+        try:
+            paper = session.move(index, by_user=by_user)
+        except Exception as exc:
+            self.notify(f"cannot read the paper: {exc}", severity="error", markup=False)
+            paper = None
+        same_paper = session.current_id == before
+        if same_paper and (paper is not None) == known and index >= 0:
             self._update_header()
-            return self._current_paper
-        self._current_pid = pid
-        self._stop_read_timer()
-        paper = None
-        if pid is not None:
-            try:
-                paper = self.library.paper(pid)
-            except Exception as exc:
-                self.notify(f"cannot read the paper: {exc}", severity="error", markup=False)
-        self._current_paper = paper
+            return paper
+        if not same_paper:
+            self._stop_read_timer()
         if paper is None:
-            self.detail.set_hint(self._detail_hint() if pid is None else "Paper not found.")
+            self.detail.set_hint(self._detail_hint() if index < 0 else "Paper not found.")
             self.detail.show(None, read=False, starred=False)
         else:
             try:
@@ -954,12 +893,14 @@ class DigestApp(App[int]):
                 starred=self.marks.is_starred(paper.id),
                 tags=self.marks.tags_of(paper.id),
                 note=note,
-                watched=pid in self.marks.watched,
+                watched=paper.id in self.marks.watched,
             )
         self.query_one("#detail-scroll", DetailScroll).scroll_home(animate=False)
         self._update_header()
-        if pid is not None and paper is not None:
-            self._start_read_timer(pid)
+        if paper is not None and not same_paper:
+            # Only a paper the cursor came to starts the read timer: the same
+            # paper shown again (a rescan) does not, nor does one it left.
+            self._start_read_timer(paper.id)
         return paper
 
     # ------------------------------------------------------------------ actions
@@ -986,46 +927,43 @@ class DigestApp(App[int]):
         self._focus_now(self.paper_list)
 
     def action_view(self, name: str) -> None:
-        if name not in VIEWS:
-            return
-        if name == self.view:
-            return
-        self.view = name
-        self._request_search()
+        if self.session.set_view(name):
+            self._request_search()
 
     def action_next_unread(self) -> None:
-        if not self.paper_list.next_unread():
+        index = self.session.next_unread()
+        if index >= 0:
+            self.paper_list.move_to(index)
+        else:
             self.notify("No unread papers further down.", markup=False, timeout=3)
 
     def action_previous_unread(self) -> None:
-        if not self.paper_list.previous_unread():
+        index = self.session.previous_unread()
+        if index >= 0:
+            self.paper_list.move_to(index)
+        else:
             self.notify("No unread papers further up.", markup=False, timeout=3)
 
     def action_next_day(self) -> None:
-        self.paper_list.next_day()
+        index = self.session.next_day(self.paper_list.cursor)
+        if index >= 0:
+            self.paper_list.move_to(index, to_top=True)
 
     def action_previous_day(self) -> None:
-        self.paper_list.previous_day()
+        index = self.session.previous_day(self.paper_list.cursor)
+        if index >= 0:
+            self.paper_list.move_to(index, to_top=True)
 
-    def jump_to_pid(self, pid: int) -> None:
+    def jump_to_id(self, paper_id: str) -> None:
         """Put the cursor on a paper, widening the view if it is filtered out."""
-        self._anchor_pid = pid
-        result = self._result
-        if result is not None:
-            try:
-                index = result.pids.index(pid)
-            except ValueError:
-                index = -1
-            if index >= 0:
-                self.paper_list.move_to(index)
-                self._focus_now(self.paper_list)
-                return
-        self._pending_jump = pid
-        self.view = "all"
-        self.filter_text = ""
+        index = self.session.jump_to(paper_id)
+        if index >= 0:
+            self.paper_list.move_to(index)
+            self._focus_now(self.paper_list)
+            return
         self.filter_bar.set_text("")
         self.filter_bar.show_error(None)
-        self._request_search(keep_pid=pid)
+        self._request_search()
         self._focus_now(self.paper_list)
 
     def find_papers(self, text: str, limit: int) -> list[Row]:
@@ -1242,9 +1180,7 @@ class DigestApp(App[int]):
 
     def _after_user_change(self, paper: Paper) -> None:
         """Redraw the paper's row and detail after its tags or note changed."""
-        pid = self._current_pid
-        if pid is not None:
-            self.paper_list.refresh_pid(pid)
+        self.paper_list.refresh_id(paper.id)
         if self._current_paper is not None and self._current_paper.id == paper.id:
             self._refresh_detail_user()
 
@@ -1252,7 +1188,6 @@ class DigestApp(App[int]):
         paper = self._user_paper()
         if paper is None:
             return
-        pid = self._current_pid
         try:
             current = self.state.get(paper.id).note or ""
             command = editor_command()
@@ -1281,11 +1216,10 @@ class DigestApp(App[int]):
             self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
             return
         self._note_own_write()
-        if pid is not None:
-            if note:
-                self.marks.noted.add(pid)
-            else:
-                self.marks.noted.discard(pid)
+        if note:
+            self.marks.noted.add(paper.id)
+        else:
+            self.marks.noted.discard(paper.id)
         self._after_user_change(paper)
         self.notify("Note saved." if note else "Note removed.", markup=False, timeout=3)
 
@@ -1350,7 +1284,7 @@ class DigestApp(App[int]):
 
     def apply_search(self, query: str) -> None:
         """Show the papers of a saved query (in the all view)."""
-        self.view = "all"
+        self.session.set_view("all")
         self.filter_text = query
         self.filter_bar.set_text(query)
         self._request_search()
@@ -1376,13 +1310,11 @@ class DigestApp(App[int]):
     # ------------------------------------------------------------------ sorting and export
 
     def action_cycle_sort(self) -> None:
-        index = SORTS.index(self.sort) if self.sort in SORTS else 0
-        self.set_sort(SORTS[(index + 1) % len(SORTS)])
+        self.set_sort(self.session.next_sort())
 
     def set_sort(self, sort: str) -> None:
-        if sort not in SORTS or sort == self.sort:
+        if not self.session.set_sort(sort):
             return
-        self.sort = sort
         self._request_search()
         self.notify(f"Sorted {SORT_LABELS[sort]}.", markup=False, timeout=2)
 
@@ -1392,7 +1324,9 @@ class DigestApp(App[int]):
         folder = self.config.export_dir
         folder = Path(folder).expanduser() if folder else Path.cwd()
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        self._export_worker(self._query, self.sort, fmt, folder / f"digest-tui-{stamp}.{ext}")
+        self._export_worker(
+            self.session.query, self.sort, fmt, folder / f"digest-tui-{stamp}.{ext}"
+        )
 
     @work(thread=True, group="export", exit_on_error=False)
     def _export_worker(self, query: Query, sort: str, fmt: str, target: Path) -> None:
@@ -1511,7 +1445,7 @@ class DigestApp(App[int]):
     def _show_partial_index(self, first: bool) -> None:
         if first or self._result is None or not len(self._result):
             self.paper_list.forget_rows()
-            self._request_search(first=self._anchor_pid is None)
+            self._request_search(first=self.session.anchor_id is None)
 
     def _scan_failed(self, message: str) -> None:
         self._scanning = False
@@ -1525,7 +1459,6 @@ class DigestApp(App[int]):
 
     def _after_scan(self, report: ScanReport, before: int, after: int, announce: bool) -> None:
         self._scanning = False
-        self._scanned_once = True
         self._scan_progress = ""
         if _EXIT_WHEN_READY == "scanned":
             if report.changed or self._result is None or not len(self._result):
@@ -1533,13 +1466,13 @@ class DigestApp(App[int]):
             else:
                 self.call_after_refresh(self._bench_ready)
         if report.changed:
-            self._refresh_marked_pids()
+            self._refresh_marked_ids()
         if report.changed or self._result is None or not len(self._result):
+            # The cursor's paper is remembered by its arXiv id: the new list
+            # puts the cursor back on it wherever the rescan moved it.
             self.paper_list.forget_rows()
-            self._current_paper = None
-            keep = self._current_pid
-            self._current_pid = None
-            self._request_search(keep_pid=keep, first=before == 0)
+            self.session.current_paper = None
+            self._request_search(first=before == 0)
         else:
             self.paper_list.empty_message = self._empty_message()
             self._update_header()

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -32,7 +32,7 @@ class ReaderActions(Protocol):
 
     def find_papers(self, text: str, limit: int) -> list[Row]: ...
 
-    def jump_to_pid(self, pid: int) -> None: ...
+    def jump_to_id(self, paper_id: str) -> None: ...
 
     def saved_search_list(self) -> list[tuple[str, str]]: ...
 
@@ -97,9 +97,9 @@ class ReaderCommands(Provider):
     """Saved searches (apply, delete), export of the view, and the sort orders."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app = self.app
-        if not hasattr(app, "saved_search_list"):
+        if not hasattr(self.app, "saved_search_list"):
             return []
+        app = cast(ReaderActions, self.app)
         commands: list[tuple[str, Callable[[], object], str]] = []
         searches = app.saved_search_list()
         for slot, (name, query) in enumerate(searches, start=1):
@@ -169,7 +169,7 @@ def find_papers(library: object, text: str, limit: int = JUMP_LIMIT) -> list[Row
         pids.extend(library.search(query, limit=limit).pids)
     if len(pids) < limit:
         try:
-            more = library.search(text, limit=limit).pids
+            more = list(library.search(text, limit=limit).pids)
         except QueryError:
             more = []
         pids.extend(p for p in more if p not in pids)
@@ -182,15 +182,11 @@ class JumpToPaper(Provider):
     """Search the library's titles and jump to a paper."""
 
     async def search(self, query: str) -> Hits:
-        app = self.app
         text = query.strip()
-        if len(text) < 2 or not hasattr(app, "find_papers"):
+        if len(text) < 2 or not hasattr(self.app, "find_papers"):
             return
-        rows: list[Row] = await asyncio.to_thread(
-            app.find_papers,
-            text,
-            JUMP_LIMIT,  # type: ignore[attr-defined]
-        )
+        app = cast(ReaderActions, self.app)
+        rows: list[Row] = await asyncio.to_thread(app.find_papers, text, JUMP_LIMIT)
         total = len(rows)
         for rank, row in enumerate(rows):
             title = one_line(row.title)
@@ -199,7 +195,7 @@ class JumpToPaper(Provider):
             yield Hit(
                 0.99 - rank / max(total * 2, 1),
                 display,
-                partial(app.jump_to_pid, row.pid),  # type: ignore[attr-defined]
+                partial(app.jump_to_id, row.id),
                 text=title,
                 help=escape(f"{one_line(row.id)} · {one_line(row.date or '')}"),
             )

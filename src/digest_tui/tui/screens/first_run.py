@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -19,7 +20,7 @@ from digest_tui.text import one_line
 class FirstRunScreen(Screen[None]):
     """Shown when no digests were found: how to point the reader at some."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "app.quit", "Quit", id="first_run.quit"),
         Binding("ctrl+r", "app.rescan", "Scan again", id="first_run.rescan"),
     ]

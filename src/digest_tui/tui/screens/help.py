@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -68,7 +69,7 @@ def help_text(sections: Sequence[tuple[str, Sequence[KeyHelp]]], *, keys_width: 
 class HelpScreen(ModalScreen[None]):
     """Every key, generated from the bindings (so remapped keys show)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close help", id="help.close"),
     ]
 

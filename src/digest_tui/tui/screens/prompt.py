@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,7 +16,7 @@ from textual.widgets import Input, Static
 class PromptScreen(ModalScreen[str | None]):
     """One line of text: Enter answers it, Esc cancels (``None``)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.style import Style
@@ -163,7 +164,7 @@ class FilterBar(Vertical):
     }
     """
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear and leave the filter", id="filter.clear"),
         Binding("down", "leave", "Keep the filter, back to the list", id="filter.leave"),
     ]

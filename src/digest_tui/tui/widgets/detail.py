@@ -8,6 +8,7 @@ hyperlinks only when they are http(s) URLs.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -294,7 +295,8 @@ def render_paper(
         parts.append(Text(paragraph))
 
     links = grid()
-    for name, url in (("Abstract", paper.abs_url), ("PDF", paper.pdf_url)):
+    for name, link_url in (("Abstract", paper.abs_url), ("PDF", paper.pdf_url)):
+        url = link_url or ""
         if url and is_web_url(url):
             add(links, name, _link(url, url, link))
         elif url:
@@ -310,7 +312,7 @@ def render_paper(
 class DetailScroll(VerticalScroll):
     """The scrolling container of the detail pane, with reading keys."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "scroll_down", "Scroll down", id="detail.down", show=False),
         Binding("k,up", "scroll_up", "Scroll up", id="detail.up", show=False),
         Binding("g,home", "scroll_home", "Top", id="detail.top", show=False),

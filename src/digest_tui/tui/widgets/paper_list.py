@@ -10,8 +10,8 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from digest_tui.library import Row
+from digest_tui.session import Marks
 from digest_tui.text import one_line
 
 PAGE_SIZE = 200
@@ -37,51 +38,6 @@ STAR_MARK = "★"
 WATCH_MARK = "◆"
 NOTE_MARK = "✎"
 MAX_TAG_CELLS = 24  # the most of a row the tag chips take
-
-
-@dataclass(slots=True)
-class MarkSets:
-    """What the reader knows of the user's marks: ids read and starred, the
-    tags of each tagged paper, and the papers (pids) with a note or on the
-    watch list.
-
-    Shared by the app (which writes it after every change) and the list
-    (which only reads it while drawing).
-    """
-
-    read: set[str] = field(default_factory=set)
-    starred: set[str] = field(default_factory=set)
-    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    noted: set[int] = field(default_factory=set)
-    watched: set[int] = field(default_factory=set)
-
-    def tags_of(self, paper_id: str) -> tuple[str, ...]:
-        return self.tags.get(paper_id, ())
-
-    def set_tags(self, paper_id: str, tags: Iterable[str]) -> None:
-        ordered = tuple(sorted(tags, key=str.casefold))
-        if ordered:
-            self.tags[paper_id] = ordered
-        else:
-            self.tags.pop(paper_id, None)
-
-    def is_read(self, paper_id: str) -> bool:
-        return paper_id in self.read
-
-    def is_starred(self, paper_id: str) -> bool:
-        return paper_id in self.starred
-
-    def set_read(self, paper_id: str, value: bool) -> None:
-        if value:
-            self.read.add(paper_id)
-        else:
-            self.read.discard(paper_id)
-
-    def set_starred(self, paper_id: str, value: bool) -> None:
-        if value:
-            self.starred.add(paper_id)
-        else:
-            self.starred.discard(paper_id)
 
 
 def author_label(row: Row) -> str:
@@ -169,7 +125,7 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--empty",
     }
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", "Next paper", id="list.down", show=False),
         Binding("k,up", "cursor_up", "Previous paper", id="list.up", show=False),
         Binding("g,home", "first", "First paper", id="list.first", show=False),
@@ -220,7 +176,7 @@ class PaperList(ScrollView, can_focus=True):
     def __init__(
         self,
         fetch_rows: RowFetcher,
-        marks: MarkSets,
+        marks: Marks,
         *,
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's name
@@ -268,14 +224,11 @@ class PaperList(ScrollView, can_focus=True):
         pids: array[int],
         day_starts: list[int],
         date_at: Callable[[int], str],
-        *,
-        keep_pid: int | None = None,
-        first_unread: bool = False,
+        index: int,
     ) -> None:
         """Show a new list: ``pids`` in display order, the indices where each
-        digest day starts, and the date of a row.  The cursor stays on
-        ``keep_pid`` if it is still shown, else goes to the first unread paper
-        of the newest day (``first_unread``) or the top."""
+        digest day starts, the date of a row, and the row for the cursor
+        (chosen by the reading session)."""
         self.pids = pids
         self._date_at = date_at
         self._boundaries = day_starts
@@ -286,14 +239,6 @@ class PaperList(ScrollView, can_focus=True):
             self._separator_lines = []
         self._pages.clear()
         self.virtual_size = Size(0, self.line_count)
-        index = -1
-        if keep_pid is not None:
-            try:
-                index = pids.index(keep_pid)
-            except ValueError:
-                index = -1
-        if index < 0:
-            index = self.first_unread_index() if first_unread else (0 if len(pids) else -1)
         self.cursor = -1
         self.refresh()
         self.move_to(index, force=True, by_user=False)
@@ -363,14 +308,16 @@ class PaperList(ScrollView, can_focus=True):
         end = self._boundaries[k + 1] if k + 1 < len(self._boundaries) else len(self.pids)
         return start, end
 
-    def refresh_pid(self, pid: int) -> None:
-        """Redraw the row of ``pid`` if it is on screen (its marks changed)."""
+    def refresh_id(self, paper_id: str) -> None:
+        """Redraw the row of paper ``paper_id`` if it is on screen (its marks changed)."""
         top = int(self.scroll_offset.y)
         height = self.scrollable_content_region.height
         for y in range(top, top + height):
             kind, index = self._at_line(y)
-            if kind == "row" and self.pids[index] == pid:
-                self.refresh_line(y)
+            if kind == "row":
+                row = self.row_at(index)
+                if row is not None and row.id == paper_id:
+                    self.refresh_line(y)
 
     # ------------------------------------------------------------------ cursor
 
@@ -438,73 +385,6 @@ class PaperList(ScrollView, can_focus=True):
         if pid is not None:
             self.post_message(self.Selected(self, pid))
 
-    def next_day(self) -> bool:
-        k = bisect_right(self._boundaries, self.cursor)
-        if k < len(self._boundaries):
-            self.move_to(self._boundaries[k], to_top=True)
-            return True
-        return False
-
-    def previous_day(self) -> bool:
-        if self.cursor < 0:
-            return False
-        start, _ = self.indices_of_day(self.cursor)
-        if self.cursor > start:
-            self.move_to(start, to_top=True)
-            return True
-        k = bisect_right(self._boundaries, self.cursor) - 1
-        if k > 0:
-            self.move_to(self._boundaries[k - 1], to_top=True)
-            return True
-        return False
-
-    def find_unread(self, start: int, step: int, limit: int | None = None) -> int:
-        """The first unread row from ``start`` going by ``step``, or -1."""
-        index = start
-        seen = 0
-        count = len(self.pids)
-        while 0 <= index < count:
-            row = self.row_at(index)
-            if row is not None and not self.marks.is_read(row.id):
-                return index
-            index += step
-            seen += 1
-            if limit is not None and seen >= limit:
-                break
-        return -1
-
-    def next_unread(self) -> bool:
-        found = self.find_unread(self.cursor + 1, 1)
-        if found >= 0:
-            self.move_to(found)
-            return True
-        return False
-
-    def previous_unread(self) -> bool:
-        found = self.find_unread(self.cursor - 1, -1)
-        if found >= 0:
-            self.move_to(found)
-            return True
-        return False
-
-    def first_unread_index(self) -> int:
-        """Where the reader starts: the first unread paper of the newest day on
-        the watch list, else the first unread paper of the newest day."""
-        if not len(self.pids):
-            return -1
-        _, end = self.indices_of_day(0)
-        watched = self.marks.watched
-        if watched:
-            for index in range(min(end, len(self.pids))):
-                if self.pids[index] in watched:
-                    row = self.row_at(index)
-                    if row is not None and not self.marks.is_read(row.id):
-                        return index
-        found = self.find_unread(0, 1, limit=end)
-        if found < 0:
-            found = self.find_unread(end, 1, limit=2000)
-        return max(found, 0)
-
     # ------------------------------------------------------------------ mouse
 
     def on_click(self, event: events.Click) -> None:
@@ -556,7 +436,7 @@ class PaperList(ScrollView, can_focus=True):
         marks = self.marks
         read = marks.is_read(row.id)
         starred = marks.is_starred(row.id)
-        watched = row.pid in marks.watched
+        watched = row.id in marks.watched
         if index == self.cursor:
             # The cursor colours win over the muted colours.
             title_style = row_style + Style(bold=not read)
@@ -589,7 +469,7 @@ class PaperList(ScrollView, can_focus=True):
         fixed = 3 + (author_width + 1 if author_width else 0) + (date_width + 2)
         title_width = max(1, width - fixed - 1)
         chips = " ".join(
-            ([NOTE_MARK] if row.pid in marks.noted else [])
+            ([NOTE_MARK] if row.id in marks.noted else [])
             + ["#" + one_line(tag) for tag in marks.tags_of(row.id)]
         )
         chips_width = 0

@@ -58,6 +58,13 @@ __all__ = [
 ]
 
 FORMATS = ("bibtex", "markdown", "json", "csv")
+#: How the reader names each format, and the file ending it writes.
+LABELS: dict[str, tuple[str, str]] = {
+    "BibTeX": ("bibtex", "bib"),
+    "Markdown": ("markdown", "md"),
+    "JSON": ("json", "json"),
+    "CSV": ("csv", "csv"),
+}
 #: File name endings that imply a format (for ``-o reading.md`` without ``-f``).
 SUFFIXES = {
     ".bib": "bibtex",

@@ -129,17 +129,6 @@ class LibraryError(Exception):
 
 
 @dataclass(slots=True)
-class FileReport:
-    """What the index knows of one file."""
-
-    path: str
-    format: str | None
-    entries: int
-    papers: int
-    warnings: list[str]
-
-
-@dataclass(slots=True)
 class ScanReport:
     files_seen: int = 0
     files_parsed: int = 0
@@ -937,20 +926,6 @@ class Library:
         with self._read() as conn:
             return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
-    def file_reports(self) -> list[FileReport]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT path, format, entries, papers, warnings FROM files ORDER BY path"
-            ).fetchall()
-        reports = []
-        for r in rows:
-            warnings = [
-                f"{r['path']}:{w.split(chr(9), 1)[0]}: {w.split(chr(9), 1)[-1]}"
-                for w in r["warnings"].splitlines()
-            ]
-            reports.append(FileReport(r["path"], r["format"], r["entries"], r["papers"], warnings))
-        return reports
-
     def search(
         self, query: Query | str = "", *, limit: int | None = None, sort: str = "digest"
     ) -> SearchResult:
@@ -1141,13 +1116,3 @@ class Library:
                             )
                         )
         return [found[p] for p in pid_list if p in found]
-
-    def digest_dates(self) -> list[str]:
-        """Every digest date in the index, newest first."""
-        with self._read() as conn:
-            return [
-                r[0]
-                for r in conn.execute(
-                    "SELECT DISTINCT date FROM files WHERE date IS NOT NULL ORDER BY date DESC"
-                )
-            ]

@@ -38,7 +38,14 @@ from digest_tui.library import Library, LibraryError, Row, ScanReport, SearchRes
 from digest_tui.models import Paper
 from digest_tui.opening import OpenError, is_remote_session, open_url
 from digest_tui.query import Query, QueryError
-from digest_tui.session import SORT_LABELS, VIEWS, Counts, MarkAllPlan, ReadingSession
+from digest_tui.session import (
+    SORT_LABELS,
+    VIEWS,
+    Counts,
+    MarkAllPlan,
+    ReadingSession,
+    tag_key,
+)
 from digest_tui.state import StateError, StateStore
 from digest_tui.text import is_web_url, one_line
 from digest_tui.tui.commands import ActionCommands, JumpToPaper, ReaderCommands, find_papers
@@ -63,7 +70,6 @@ if TYPE_CHECKING:
 Opener = Callable[[str], None]
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
-EXIT_STORE = 3
 # Benchmarks only (benchmarks/bench.py): run headless and exit once the list is
 # on screen ("list") or once the first scan's result is on screen ("scanned").
 _EXIT_WHEN_READY = os.environ.get("DIGEST_TUI_EXIT_WHEN_READY", "")
@@ -71,14 +77,6 @@ TYPING_PAUSE = 0.12  # seconds of quiet before a typed filter's whole list is re
 FIRST_PAGE = 200  # rows found at once for each keystroke
 COUNT_PAUSE = 0.25
 THEME_SAVE_DELAY = 1.0
-
-#: Export formats: palette label -> (format, file extension).
-EXPORT_FORMATS: dict[str, tuple[str, str]] = {
-    "BibTeX": ("bibtex", "bib"),
-    "Markdown": ("markdown", "md"),
-    "JSON": ("json", "json"),
-    "CSV": ("csv", "csv"),
-}
 
 
 class _ScanCancelled(Exception):
@@ -253,12 +251,19 @@ class DigestApp(App[int]):
         self._first_search()
         if self._scan_on_start:
             self._start_scan(announce=False)
+        # Timers start once the widgets they use are on screen (a slow start
+        # must not let the watch timer look for a list not mounted yet).
+        self.call_after_refresh(self._start_timers)
+        # Watched and noted papers are looked up once the list is on screen.
+        self.call_after_refresh(self._refresh_marked_ids)
+
+    def _start_timers(self) -> None:
+        if self._reader_closing:
+            return
         if self._state_poll_interval:
             self.set_interval(self._state_poll_interval, self._poll_state)
         if self.watch_interval and self.watch_interval > 0:
             self._watch_timer = self.set_interval(self.watch_interval, self._watch_folders)
-        # Watched and noted papers are looked up once the list is on screen.
-        self.call_after_refresh(self._refresh_marked_ids)
 
     def _install_signal_handlers(self) -> None:
         """A hang-up (closed terminal, dropped SSH) or TERM exits cleanly.
@@ -1159,9 +1164,11 @@ class DigestApp(App[int]):
         try:
             for name in names:
                 current = self.marks.tags_of(paper.id)
-                if name in current:
-                    mark = self.state.remove_tag(paper.id, name)
-                    removed.append(name)
+                # Tags compare without case: typing #ml removes #ML.
+                same = [t for t in current if tag_key(t) == tag_key(name)]
+                if same:
+                    mark = self.state.remove_tag(paper.id, same[0])
+                    removed.append(same[0])
                 else:
                     mark = self.state.add_tag(paper.id, name)
                     added.append(name)
@@ -1320,7 +1327,9 @@ class DigestApp(App[int]):
 
     def export_view(self, label: str) -> None:
         """Write every paper of the view to a file (in a worker)."""
-        fmt, ext = EXPORT_FORMATS[label]
+        from digest_tui.export import LABELS
+
+        fmt, ext = LABELS[label]
         folder = self.config.export_dir
         folder = Path(folder).expanduser() if folder else Path.cwd()
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -1567,6 +1576,7 @@ def run_reader(
     config_file: Path | None = None,
 ) -> int:
     """Open the stores, run the reader, close the stores; an exit code."""
+    from digest_tui.cli import EXIT_STORE
     from digest_tui.library import index_path_for
 
     try:

@@ -89,7 +89,6 @@ class ActionCommands(Provider):
                 )
 
 
-EXPORT_LABELS = ("BibTeX", "Markdown", "JSON", "CSV")
 SORT_COMMANDS = (("digest", "digest order"), ("date", "date"), ("title", "title"), ("id", "id"))
 
 
@@ -120,7 +119,9 @@ class ReaderCommands(Provider):
                     "Saved searches",
                 )
             )
-        for label in EXPORT_LABELS:
+        from digest_tui.export import LABELS
+
+        for label in LABELS:
             commands.append(
                 (
                     f"Export view as {label}",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
@@ -19,6 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -190,7 +190,7 @@ class PaperList(ScrollView, can_focus=True):
         self._boundaries: list[int] = []
         self._separator_lines: list[int] = []
         self._show_separators = False
-        self._pages: OrderedDict[int, list[Row | None]] = OrderedDict()
+        self._pages: LRUCache[int, list[Row | None]] = LRUCache(MAX_PAGES)
         self.cursor = -1
         self.empty_message = ""
         # Keys that open the filter (set by the app from its keymap).  Textual
@@ -276,10 +276,6 @@ class PaperList(ScrollView, can_focus=True):
             found = self._fetch_rows(chunk)
             page = [found.get(pid) for pid in chunk]
             self._pages[page_no] = page
-            while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page_no)
         return page[index % PAGE_SIZE]
 
     def line_of(self, index: int) -> int:

@@ -593,9 +593,9 @@ def merge_texts(
     for data, name in ((ours, "ours"), (theirs, "theirs"), (base, "base")):
         if name == "base" and not data.strip():
             continue  # a file added on both sides has an empty ancestor
-        state = parse_state(data, name, now=now, in_merge=True)
-        if warn is not None:
+        parsed.append(parse_state(data, name, now=now, in_merge=True))
+    if warn is not None:
+        for state in parsed[:2]:
             for w in state.warnings:
                 warn(w)
-        parsed.append(state)
     return merge_parsed(parsed[:2])

@@ -418,3 +418,16 @@ def test_unknown_fields_of_a_newer_version_survive_a_sync(tmp_path: Path) -> Non
     assert [w.message for w in result.warnings] == [
         "unknown field 'priority' ignored (from a newer digest-tui?)"
     ]
+
+
+def test_a_clone_made_before_the_first_push_follows_the_remote_branch(tmp_path: Path) -> None:
+    remote = make_remote(tmp_path)
+    repo_a = clone(remote, tmp_path / "a")
+    repo_b = clone(remote, tmp_path / "b")  # empty too; its git names the branch otherwise
+    git(repo_b, "symbolic-ref", "HEAD", "refs/heads/trunk")
+    with machine(tmp_path / "da", 0) as a:
+        a.set_read(P[0])
+    sync(tmp_path / "da", repo_a)
+    assert sync(tmp_path / "db", repo_b).updated == {P[0]}
+    assert git(repo_b, "branch", "--show-current").stdout.strip() != "trunk"
+    assert git(remote, "branch", "--list").stdout.count("\n") == 1

@@ -292,6 +292,22 @@ def _has_ref(git: _Git, ref: str) -> bool:
     return git.ok("rev-parse", "--verify", "-q", ref)
 
 
+def _adopt_remote_branch(git: _Git, branch: str) -> str:
+    """The branch to sync: ours, or, while ours has no commit yet and the remote
+    has no branch of that name, the remote's (a clone of an empty repository
+    made before another machine's first push may name its branch differently)."""
+    if _has_ref(git, f"refs/remotes/{REMOTE}/{branch}") or _has_ref(git, "HEAD"):
+        return branch
+    names = git.text(
+        "for-each-ref", "--format=%(refname:lstrip=3)", f"refs/remotes/{REMOTE}"
+    ).split()
+    names = [n for n in names if n != "HEAD"]
+    if len(names) != 1:
+        return branch
+    git("symbolic-ref", "HEAD", f"refs/heads/{names[0]}")
+    return names[0]
+
+
 def _write_state(repo: Path, store: StateStore, now: float | None) -> int:
     """Export into the state file, keeping fields only a newer digest-tui knows.
 
@@ -349,6 +365,8 @@ def sync_repo(
                     fetched = True
                 except _GitError as exc:
                     result.problem = f"cannot reach {REMOTE}: {exc}"
+            if fetched:
+                branch = _adopt_remote_branch(git, branch)
             remote_ref = f"refs/remotes/{REMOTE}/{branch}"
             if fetched and _has_ref(git, remote_ref):
                 merged = git(*_identity(git), "merge", "-q", "--no-edit", remote_ref, check=False)

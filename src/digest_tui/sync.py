@@ -21,7 +21,10 @@ line per paper, sorted by id, its fields separated by tabs::
     2005.11000<TAB>starred=0@2026-11-20T09:00:00.000000Z<TAB>tag:cv=1@2026-11-21T...
 
 * the id comes first (``%``, ``=``, ``#``, whitespace and control characters
-  are written as ``%XX`` UTF-8 escapes; real arXiv ids never need any);
+  are written as ``%XX`` UTF-8 escapes; real arXiv ids never need any).  It
+  is read as the parsers read ids: ``2005.10825v2``, ``arXiv:2005.10825`` and
+  ``https://arxiv.org/abs/2005.10825v2`` are all ``2005.10825``; a line whose
+  id is not an arXiv id is skipped;
 * each field is ``NAME=VALUE@TIME``: TIME is the UTC time of the last change
   of that field, ISO 8601 with microseconds and ``Z``;
 * ``read`` and ``starred``: ``1`` or ``0``;
@@ -32,7 +35,13 @@ line per paper, sorted by id, its fields separated by tabs::
   with a time like any other, so it wins over an older add and loses to a
   newer one;
 * fields never changed are left out; fields come in the order read,
-  starred, note, tags by name, so the same state always gives the same bytes.
+  starred, note, tags by name, then fields of other names (a later
+  digest-tui's) by name, so the same state always gives the same bytes.
+
+Escape sequences and control characters (C0 but tab and newline, DEL, C1)
+are removed from tags and notes both when a file is read and when one is
+written (:func:`clean_tag`, :func:`clean_note`); a note of nothing but
+whitespace is no note.
 
 Merging (``state import``)
 ==========================
@@ -42,32 +51,27 @@ resolution); on equal times with different values the greater value wins
 (``1`` over ``0``, a note over none, then the note that sorts last), so two
 machines that import each other's files end with the same state whatever
 order they do it in.  Times are the machines' wall clocks: keep them roughly
-right (NTP).  The import is one transaction: either all of it is saved or,
-on an error, nothing.  A line that cannot be read is skipped with a warning
+right (NTP).  A field stamped more than :data:`MAX_CLOCK_SKEW_S` (a day)
+after the importing machine's clock is left out with a warning: it would
+otherwise win over every real change until that date.  A field of an unknown
+name is ignored with a warning (an import keeps the rest of its line).  The
+import is one transaction: either all of it is saved or, on an error,
+nothing.  A line that cannot be read (bad syntax, a value of the wrong kind,
+text with lone surrogates, not an arXiv id) is skipped with a warning
 ``FILE:LINE: message`` and the rest is imported (the command then exits 1).
 A file with git conflict markers, without the header, or from a newer format
 is refused whole and nothing is imported.
 
-Syncing through git
-===================
+Merging files (``state merge``, the git merge driver)
+======================================================
 
-One paper a line, sorted, with no export time in the file: two machines that
-changed different papers merge without a conflict.  The recommended cycle,
-on each machine, in a clone of a private repository::
-
-    git pull                                   # nothing local to conflict with
-    digest-tui state import digest-state.txt   # take the other machines' changes
-    digest-tui state export digest-state.txt   # ours + theirs, latest wins
-    git commit -am "digest state" && git push  # if rejected: start again
-
-If two machines push at the same time, ``git pull`` stops with a conflict on
-the lines of the papers both changed.  Import both sides and export the result
-(the import refuses the file with conflict markers)::
-
-    git show :2:digest-state.txt | digest-tui state import -   # ours
-    git show :3:digest-state.txt | digest-tui state import -   # theirs
-    digest-tui state export digest-state.txt
-    git add digest-state.txt && git commit --no-edit && git push
+:func:`merge_texts` merges two versions of the file (and their common
+ancestor, which per-field times make unnecessary) into the file that
+importing both would give: the same rule, field by field; the header of
+``ours``; fields of unknown names carried through (the later of each wins);
+unreadable lines, and git conflict markers committed by mistake, left out.
+``digest-tui state sync`` (:mod:`digest_tui.gitsync`) sets it up as the
+merge driver of a git repository, so git merges the file without conflicts.
 
 This module is part of the core and must not import Textual.
 """

@@ -431,3 +431,43 @@ def test_a_clone_made_before_the_first_push_follows_the_remote_branch(tmp_path: 
     assert sync(tmp_path / "db", repo_b).updated == {P[0]}
     assert git(repo_b, "branch", "--show-current").stdout.strip() != "trunk"
     assert git(remote, "branch", "--list").stdout.count("\n") == 1
+
+
+def test_two_machines_whose_first_syncs_were_offline(tmp_path: Path) -> None:
+    remote = make_remote(tmp_path)
+    repos = [clone(remote, tmp_path / f"clone-{n}") for n in range(2)]
+    for n, repo in enumerate(repos):
+        git(repo, "remote", "set-url", "origin", str(tmp_path / "offline.git"))
+        with machine(tmp_path / f"d{n}", n) as s:
+            s.set_starred(P[n])
+            s.add_tag(P[2], f"t{n}")
+            assert sync_repo(s, repo).committed
+        git(repo, "remote", "set-url", "origin", str(remote))
+    for repo_n in (0, 1, 0):  # two histories with no common commit
+        sync(tmp_path / f"d{repo_n}", repos[repo_n])
+    with StateStore(tmp_path / "d0") as a, StateStore(tmp_path / "d1") as b:
+        assert view(a) == view(b)
+        assert view(a)[P[2]] == (False, False, None, {"t0", "t1"})
+    for repo in repos:
+        assert_no_conflict_left(repo)
+
+
+def test_sync_settings_in_the_config(tmp_path: Path) -> None:
+    from digest_tui.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[sync]\nrepo = "~/digest-state"\nsync_on_start = true\nsync_on_quit = true\n')
+    config = load_config(path)
+    assert config.problems == []
+    assert config.sync_repo == Path("~/digest-state").expanduser()
+    assert config.sync_on_start and config.sync_on_quit
+    path.write_text('[sync]\nrepo = 3\nsync_on_start = "yes"\ncolour = 1\n')
+    config = load_config(path)
+    assert (config.sync_repo, config.sync_on_start, config.sync_on_quit) == (None, False, False)
+    assert [p.split(": ", 1)[1] for p in config.problems] == [
+        "unknown setting [sync] 'colour' ignored",
+        "[sync] 'repo' must be a folder path string",
+        "[sync] 'sync_on_start' must be true or false",
+    ]
+    path.write_text('sync = "~/x"\n')
+    assert load_config(path).problems[0].endswith("[sync] must be a table")

@@ -135,7 +135,7 @@ def _git_message(output: str) -> str:
     for prefix in ("fatal:", "error:", "!", "CONFLICT"):
         for line in lines:
             if line.startswith(prefix):
-                return line
+                return line.removeprefix("fatal: ").removeprefix("error: ")
     return lines[-1] if lines else ""
 
 
@@ -260,7 +260,7 @@ def _unmerged(git: _Git) -> set[str]:
 
 
 def _finish_or_refuse_merge(
-    repo: Path, git: _Git, warn: Callable[[LineWarning], None], what: str
+    repo: Path, git: _Git, warn: Callable[[LineWarning], None], what: str, why: str = ""
 ) -> None:
     """After a failed merge (or one found unfinished): finish it when only the
     state file is unmerged, else abort it (raise) so that nothing is half done."""
@@ -273,9 +273,10 @@ def _finish_or_refuse_merge(
             f"{repo} has an unfinished merge ({', '.join(sorted(unmerged)) or 'no conflicts'}); "
             "finish it ('git commit') or abort it ('git merge --abort')"
         )
-    git("merge", "--abort", check=False)
-    files = ", ".join(sorted(unmerged)) or "?"
-    raise _GitError(("merge",), 1, f"fatal: cannot merge {what}: conflicts in {files}")
+    if unmerged:
+        git("merge", "--abort", check=False)
+        why = f"conflicts in {', '.join(sorted(unmerged))}"
+    raise _GitError(("merge",), 1, f"fatal: cannot merge {what}: {why or 'git merge failed'}")
 
 
 def _identity(git: _Git) -> list[str]:
@@ -369,9 +370,20 @@ def sync_repo(
                 branch = _adopt_remote_branch(git, branch)
             remote_ref = f"refs/remotes/{REMOTE}/{branch}"
             if fetched and _has_ref(git, remote_ref):
-                merged = git(*_identity(git), "merge", "-q", "--no-edit", remote_ref, check=False)
+                # Unrelated histories: two machines whose first syncs were both offline.
+                merged = git(
+                    *_identity(git),
+                    "merge",
+                    "-q",
+                    "--no-edit",
+                    "--allow-unrelated-histories",
+                    remote_ref,
+                    check=False,
+                )
                 if merged.returncode != 0:
-                    _finish_or_refuse_merge(repo, git, warn, f"{REMOTE}/{branch}")
+                    _finish_or_refuse_merge(
+                        repo, git, warn, f"{REMOTE}/{branch}", _git_message(merged.stdout)
+                    )
             if (repo / STATE_FILE).exists():
                 report = import_state(store, repo / STATE_FILE, source=STATE_FILE, now=now)
                 result.updated |= report.updated

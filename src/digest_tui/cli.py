@@ -5,9 +5,10 @@
 never import Textual.
 
 Exit codes: 0 success, 1 a file could not be read as a digest (``check``),
-nothing matched, or a state file (``state import``) had unreadable lines or
-could not be imported at all, 2 a usage error (bad option, bad query, missing
-path), 3 the state or index could not be opened or saved, 130 interrupted.
+nothing matched, a state file (``state import``) had unreadable lines or
+could not be imported at all, or ``state sync`` could not pull or push, 2 a
+usage error (bad option, bad query, missing path, not a git repository to sync
+with), 3 the state or index could not be opened or saved, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -118,12 +119,44 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
             "'state export FILE' writes one paper a line, sorted, each change with its time "
             "(diffs and merges cleanly in git); 'state import FILE' merges such a file: the "
             "later change of each field wins, importing twice changes nothing. FILE may be "
-            "'-' (stdout/stdin). Exit 1 when lines were skipped or the file was refused."
+            "'-' (stdout/stdin). 'state sync' does it all through a git repository. "
+            "Exit 1 when lines were skipped, the file was refused or a sync failed."
         ),
     )
-    st.add_argument("action", choices=("export", "import"), help="export or import")
-    st.add_argument("file", metavar="FILE", help="the state file ('-': stdout or stdin)")
-    _common(st)
+    actions = st.add_subparsers(dest="action", required=True, metavar="ACTION")
+    st_export = actions.add_parser(
+        "export", prog=f"{prog} state export", help="write the state to FILE"
+    )
+    st_export.add_argument("file", metavar="FILE", help="the state file ('-': stdout)")
+    st_import = actions.add_parser(
+        "import", prog=f"{prog} state import", help="merge FILE into the state"
+    )
+    st_import.add_argument("file", metavar="FILE", help="the state file ('-': stdin)")
+    st_merge = actions.add_parser(
+        "merge",
+        prog=f"{prog} state merge",
+        help="merge three state files into OURS (a git merge driver)",
+        description=(
+            "Merge two versions of a state file field by field (the later change wins) and "
+            "write the result into OURS; git runs it as the merge driver that 'state sync' "
+            "sets up. Never writes conflict markers."
+        ),
+    )
+    for name in ("base", "ours", "theirs"):
+        st_merge.add_argument(name, metavar=name.upper(), help=f"the {name} version")
+    st_sync = actions.add_parser(
+        "sync",
+        prog=f"{prog} state sync",
+        help="pull, import, export, commit and push through a git repository",
+        description=(
+            "Sync the marks through REPO, a clone of your own private git repository "
+            "(default: [sync] repo in the config). The first sync sets it up; git merges "
+            "the state file itself, so there is never a conflict to resolve."
+        ),
+    )
+    st_sync.add_argument("repo", nargs="?", metavar="REPO", help="the git repository")
+    for sub in (st_export, st_import, st_merge, st_sync):
+        _common(sub)
     return {
         "open": main,
         "list": lst,
@@ -285,6 +318,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_state(args: argparse.Namespace) -> int:
+    if args.action == "merge":
+        return _state_merge(args)
+    if args.action == "sync":
+        return _state_sync(args)
     from digest_tui.sync import SyncFormatError, export_state, import_state
 
     paths, _config = _resolve(args)
@@ -328,6 +365,75 @@ def cmd_state(args: argparse.Namespace) -> int:
     n = len(report.updated)
     print(f"{n} paper{'s' if n != 1 else ''} updated")
     return EXIT_FAIL if report.warnings else EXIT_OK
+
+
+def _state_merge(args: argparse.Namespace) -> int:
+    """git's merge driver: BASE OURS THEIRS -> OURS; never conflict markers."""
+    from digest_tui.export import atomic_write_text
+    from digest_tui.sync import LineWarning, SyncFormatError, merge_texts
+
+    def read(name: str, *, missing_ok: bool) -> bytes:
+        try:
+            return Path(name).read_bytes()
+        except FileNotFoundError:
+            if missing_ok:
+                return b""
+            raise UsageError(f"no such file: {name}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+    def warn(w: LineWarning) -> None:
+        print(f"digest-tui: state merge: {one_line(str(w))}", file=sys.stderr)
+
+    base = read(args.base, missing_ok=True)
+    ours = read(args.ours, missing_ok=False)
+    theirs = read(args.theirs, missing_ok=False)
+    try:
+        merged = merge_texts(base, ours, theirs, warn=warn)
+    except SyncFormatError as exc:
+        print(
+            f"digest-tui: state merge: {one_line(str(exc))}; {args.ours} left as it was",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    try:
+        atomic_write_text(Path(args.ours), merged)
+    except OSError as exc:
+        print(f"digest-tui: cannot write {args.ours}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _state_sync(args: argparse.Namespace) -> int:
+    from digest_tui.gitsync import SyncSetupError, sync_repo
+
+    paths, config = _resolve(args)
+    if args.repo:
+        repo = Path(args.repo).expanduser()
+    elif config.sync_repo is not None:
+        repo = config.sync_repo
+    else:
+        raise UsageError(
+            "no repository to sync with: give one ('digest-tui state sync ~/digest-state') "
+            'or set [sync] repo = "~/digest-state" in the config'
+        )
+    state = _open_state(paths)
+    try:
+        try:
+            result = sync_repo(state, repo)
+        except SyncSetupError as exc:
+            raise UsageError(one_line(str(exc))) from None
+    finally:
+        state.close()
+    for w in result.warnings:
+        print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+    if not result.ok:
+        print(f"digest-tui: {one_line(result.summary())}", file=sys.stderr)
+        return EXIT_FAIL
+    if result.set_up:
+        print(f"set up {repo} for digest-tui (merge driver in .gitattributes and .git/config)")
+    print(result.summary())
+    return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -57,6 +57,13 @@ DEFAULT_CONFIG_TEXT = """\
 
 # [keys]
 # star = "s"
+
+# Marks on several machines: a clone of your own private git repository
+# ('digest-tui state sync' sets it up; see the README).
+# [sync]
+# repo = "~/digest-state"
+# sync_on_start = false
+# sync_on_quit = false
 """
 
 
@@ -108,6 +115,9 @@ class Config:
     export_dir: Path | None = None  # None: the current directory
     watch_interval: float = 30.0  # seconds; 0: off
     sort: str = "digest"
+    sync_repo: Path | None = None  # [sync] repo: where `state sync` carries the marks
+    sync_on_start: bool = False  # [sync] sync_on_start: the reader syncs when it opens
+    sync_on_quit: bool = False  # [sync] sync_on_quit: ... and when it quits
     source: Path | None = None
     problems: list[str] = field(default_factory=list)  # non-fatal, one line each
 
@@ -123,8 +133,10 @@ _KNOWN_KEYS = {
     "export_dir",
     "watch_interval",
     "sort",
+    "sync",
 }
 _WATCH_KEYS = {"authors", "keywords"}
+_SYNC_KEYS = {"repo", "sync_on_start", "sync_on_quit"}
 
 
 def default_download_dir() -> Path:
@@ -208,7 +220,29 @@ def load_config(path: Path) -> Config:
     else:
         config.problems.append(f"{path}: [keys] must be a table")
     _load_new_settings(config, data, path)
+    _load_sync_settings(config, data, path)
     return config
+
+
+def _load_sync_settings(config: Config, data: dict[str, Any], path: Path) -> None:
+    """``[sync]``: ``repo``, ``sync_on_start``, ``sync_on_quit``."""
+    table = data.get("sync", {})
+    if not isinstance(table, dict):
+        config.problems.append(f"{path}: [sync] must be a table")
+        return
+    for key in sorted(set(table) - _SYNC_KEYS):
+        config.problems.append(f"{path}: unknown setting [sync] {key!r} ignored")
+    repo = table.get("repo")
+    if isinstance(repo, str) and repo.strip():
+        config.sync_repo = Path(repo.strip()).expanduser()
+    elif repo is not None:
+        config.problems.append(f"{path}: [sync] 'repo' must be a folder path string")
+    for key in ("sync_on_start", "sync_on_quit"):
+        value = table.get(key, False)
+        if isinstance(value, bool):
+            setattr(config, key, value)
+        else:
+            config.problems.append(f"{path}: [sync] {key!r} must be true or false")
 
 
 def _load_new_settings(config: Config, data: dict[str, Any], path: Path) -> None:

@@ -400,7 +400,8 @@ def _md_item(paper: Paper, mark: Mark | None) -> str:
     parts.append(f"[PDF]({_md_url(_pdf_url(paper))})")
     lines = [" ".join(parts)]
     if mark and mark.tags:
-        lines.append("  " + " ".join(f"`{t.replace('`', '')}`" for t in sorted(mark.tags)))
+        tags = (one_line(t).replace("`", "") for t in sorted(mark.tags))
+        lines.append("  " + " ".join(f"`{t}`" for t in tags))
     if mark and mark.note:
         for note_line in strip_controls(mark.note).splitlines():
             lines.append(f"  > {_md(note_line)}" if note_line.strip() else "  >")

@@ -256,6 +256,8 @@ class DigestApp(App[int]):
         self.call_after_refresh(self._start_timers)
         # Watched and noted papers are looked up once the list is on screen.
         self.call_after_refresh(self._refresh_marked_ids)
+        if self.config.sync_on_start and self.config.sync_repo is not None:
+            self.sync_marks()
 
     def _start_timers(self) -> None:
         if self._reader_closing:
@@ -1532,7 +1534,54 @@ class DigestApp(App[int]):
         except RuntimeError:
             pass
 
+    # ------------------------------------------------------------------ sync
+
+    _syncing_to_quit = False  # a quit waits for its sync once; a second quit does not
+    _sync_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @work(thread=True, group="sync", exit_on_error=False)
+    def sync_marks(self, quit_after: bool = False) -> None:
+        """Sync the marks through ``[sync] repo`` (digest_tui.gitsync), off the UI thread."""
+        from digest_tui.gitsync import SyncSetupError, sync_repo
+
+        repo = self.config.sync_repo
+        if repo is None:
+            message = 'No repository to sync with: set [sync] repo = "~/digest-state".'
+            self._from_thread(self._sync_done, message, False, quit_after)
+            return
+        # Before quitting, wait for a sync already running (then sync once more).
+        if not self._sync_lock.acquire(blocking=quit_after):
+            self._from_thread(self._sync_done, "A sync is already running.", True, False)
+            return
+        try:
+            result = sync_repo(self.state, repo)
+            message, ok = result.summary(), result.ok
+        except (SyncSetupError, StateError) as exc:
+            message, ok = str(exc), False
+        finally:
+            self._sync_lock.release()
+        self._from_thread(self._sync_done, message, ok, quit_after)
+
+    def _sync_done(self, message: str, ok: bool, quit_after: bool) -> None:
+        if quit_after and ok:
+            self.call_next(self.action_quit)
+            return
+        text = one_line(message)
+        self.notify(
+            text[:1].upper() + text[1:] + (". Press q again to quit." if quit_after else ""),
+            title="Sync",
+            severity="information" if ok else "warning",
+            markup=False,
+            timeout=6 if ok else 12,
+        )
+        self._poll_state()  # marks that came from the other machines
+
     async def action_quit(self) -> None:
+        if self.config.sync_on_quit and self.config.sync_repo and not self._syncing_to_quit:
+            self._syncing_to_quit = True
+            self.notify("Syncing marks before quitting…", title="Sync", markup=False)
+            self.sync_marks(quit_after=True)
+            return
         self._reader_closing = True
         self._download_cancel.set()
         self._stop_read_timer()

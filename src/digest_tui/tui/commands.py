@@ -44,6 +44,8 @@ class ReaderActions(Protocol):
 
     def set_sort(self, sort: str) -> None: ...
 
+    def sync_marks(self, quit_after: bool = False) -> object: ...
+
 
 def _label(description: str, keys: str) -> Content:
     return Content.assemble(description, ("  " + keys, "dim"))
@@ -131,6 +133,9 @@ class ReaderCommands(Provider):
             )
         for sort, label in SORT_COMMANDS:
             commands.append((f"Sort by {label}", partial(app.set_sort, sort), "Views and filter"))
+        commands.append(
+            ("Sync marks", app.sync_marks, "Pull and push read/starred/tags/notes ([sync] repo)")
+        )
         return commands
 
     async def discover(self) -> Hits:

@@ -29,7 +29,8 @@ DEFAULT_CONFIG_TEXT = """\
 # Folders (or files) of digests to open when no path is given:
 # paths = ["~/digests"]
 
-# Command that opens links; {url} is replaced by the link. Empty: the system browser.
+# Command that opens links (no shell runs it); {url} is replaced by the link, as one
+# argument, canonical and percent-encoded. Empty: the system browser.
 # opener = "zathura {url}"
 
 # Seconds a paper stays in the detail pane before it is marked read

@@ -9,7 +9,10 @@ builds ``rich.text.Text`` objects from plain strings, never markup strings.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from digest_tui.links import is_web_url
+
+__all__ = ["is_web_url", "one_line", "strip_controls"]
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC / DCS / SOS / PM / APC
 # (ESC ] ... BEL or ST), and two-character escapes.  The 8-bit C1 forms
@@ -49,21 +52,3 @@ _SPACES_RE = re.compile(r"\s+")
 def one_line(text: str) -> str:
     """Safe text on a single line with runs of whitespace collapsed."""
     return _SPACES_RE.sub(" ", strip_controls(text)).strip()
-
-
-def is_web_url(url: str | None) -> bool:
-    """True only for absolute http(s) URLs with a host and no controls or spaces."""
-    if not url:
-        return False
-    lowered = url.lower()
-    if not (lowered.startswith("https://") or lowered.startswith("http://")):
-        return False
-    rest = url.split("://", 1)[1]
-    if not rest or rest[0] in "/?#":
-        return False
-    return not any(
-        ord(c) < 0x21
-        or 0x7F <= ord(c) <= 0x9F
-        or unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp")
-        for c in url
-    )

@@ -18,6 +18,8 @@ CORE_MODULES = [
     "digest_tui.cli",
     "digest_tui.export",
     "digest_tui.sync",
+    "digest_tui.links",
+    "digest_tui.fsutil",
 ]
 
 

@@ -60,6 +60,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import ClassVar
 
+from digest_tui import fsutil
+
 __all__ = [
     "DB_FILENAME",
     "FIELDS",
@@ -408,14 +410,8 @@ class StateStore:
         os.replace(tmp, dest)
 
     def _move_aside(self, exc: sqlite3.Error) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        dest = self.path.with_name(f"{DB_FILENAME}.corrupt-{stamp}")
-        n = 1
-        while dest.exists():
-            dest = self.path.with_name(f"{DB_FILENAME}.corrupt-{stamp}-{n}")
-            n += 1
         try:
-            os.rename(self.path, dest)
+            dest = fsutil.move_aside(self.path, "corrupt")
         except OSError as err:
             raise StateCorruptError(
                 f"state database {self.path} is damaged ({_reason(exc)}) and could not be "
@@ -423,13 +419,6 @@ class StateStore:
                 self.path,
                 None,
             ) from exc
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists():
-                try:
-                    os.rename(side, dest.with_name(dest.name + suffix))
-                except OSError:
-                    pass
         raise StateCorruptError(
             f"state database {self.path} is damaged ({_reason(exc)}); moved it to {dest} "
             f"and will start a new one next time",

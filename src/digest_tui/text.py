@@ -12,7 +12,7 @@ import re
 
 from digest_tui.links import is_web_url
 
-__all__ = ["is_web_url", "one_line", "strip_controls"]
+__all__ = ["is_web_url", "one_line", "strip_controls", "visible"]
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC / DCS / SOS / PM / APC
 # (ESC ] ... BEL or ST), and two-character escapes.  The 8-bit C1 forms
@@ -52,3 +52,25 @@ _SPACES_RE = re.compile(r"\s+")
 def one_line(text: str) -> str:
     """Safe text on a single line with runs of whitespace collapsed."""
     return _SPACES_RE.sub(" ", strip_controls(text)).strip()
+
+
+# Everything a terminal could act on, or that would break a line: C0 (with tab
+# and newline), DEL, C1, and the Unicode format, separator and bidi characters.
+_UNPRINTABLE_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible(text: str) -> str:
+    """``text`` on one line with every control or format character shown as an escape.
+
+    For messages that echo a name the user typed or a file is called
+    (``no such file: 'nope\\x1b]0;X\\x07'``): nothing reaches the terminal
+    raw, and the user still sees exactly what was there.
+    """
+
+    def escape(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNPRINTABLE_RE.sub(escape, text)

@@ -1664,6 +1664,8 @@ class DigestApp(App[int]):
         else:
             self.paper_list.empty_message = self._empty_message()
             self._update_header()
+        for notice in self.library.take_notices():  # e.g. a damaged index rebuilt
+            self.notify(one_line(notice), severity="warning", markup=False, timeout=10)
         if report.warnings:
             n = len(report.warnings)
             self.notify(
@@ -1763,7 +1765,12 @@ def run_reader(
         print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_STORE
     try:
-        library = Library(index_path_for(paths.cache_dir, roots), roots, state_db=paths.state_db)
+        library = Library(
+            index_path_for(paths.cache_dir, roots),
+            roots,
+            state_db=paths.state_db,
+            max_digest_bytes=config.max_digest_bytes,
+        )
     except (LibraryError, OSError) as exc:
         state.close()
         print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)

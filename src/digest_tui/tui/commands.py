@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.fuzzy import Matcher
 from textual.markup import escape
 
 from digest_tui.library import Row
@@ -43,6 +44,23 @@ class ReaderActions(Protocol):
     def export_view(self, label: str) -> None: ...
 
     def set_sort(self, sort: str) -> None: ...
+
+
+def highlight(matcher: Matcher, text: str) -> Content:
+    """``text`` as plain text (never markup) with the matched letters highlighted.
+
+    ``Matcher.highlight`` reads its argument as markup, so a saved search named
+    ``[reverse]`` or ``ok [/]`` would be styled or fail; names are the user's
+    own text and are shown as typed.
+    """
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if not score:
+        return content
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def _label(description: str, keys: str) -> Content:
@@ -142,7 +160,7 @@ class ReaderCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(
-                    score, matcher.highlight(text), callback, text=text, help=escape(help_text)
+                    score, highlight(matcher, text), callback, text=text, help=escape(help_text)
                 )
 
 
@@ -205,4 +223,11 @@ class JumpToPaper(Provider):
             )
 
 
-__all__ = ["ActionCommands", "JumpToPaper", "ReaderCommands", "find_papers", "title_query"]
+__all__ = [
+    "ActionCommands",
+    "JumpToPaper",
+    "ReaderCommands",
+    "find_papers",
+    "highlight",
+    "title_query",
+]

@@ -16,7 +16,10 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import webbrowser
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,7 @@ import pytest
 from digest_tui import opening
 from digest_tui.cli import main
 from digest_tui.config import load_config, save_setting_theme
+from digest_tui.download import DownloadError, download
 from digest_tui.library import Library, walk
 from digest_tui.opening import OpenError, open_url, opener_argv
 from digest_tui.parsing import parse_text
@@ -543,3 +547,164 @@ async def test_item16_saved_search_names_are_never_markup_in_the_palette() -> No
         assert text in shown
         display = shown[text]
         assert getattr(display, "plain", display) == text
+
+
+# --------------------------------------------------------------------------- 6, 15. downloads
+
+
+PDF = b"%PDF-1.5\n" + bytes(range(256)) * 400
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def _head(self, length: int | None, ctype: str = "application/pdf") -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        try:
+            self._route()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _route(self) -> None:
+        path = self.path
+        if path == "/paper.pdf":
+            self._head(len(PDF))
+            self.wfile.write(PDF)
+        elif path == "/trickle.pdf":
+            # One byte, then one more every 0.2 s, until the client goes away
+            # (bounded: at most 150 bytes, 30 s).
+            self._head(10_000)
+            for i in range(150):
+                self.wfile.write(PDF[i : i + 1])
+                self.wfile.flush()
+                self.server.first_byte.set()
+                if self.server.stop.wait(0.2):
+                    break
+        elif path == "/big.pdf":
+            self._head(50 * 2**20)
+            self.wfile.write(PDF)
+        elif path == "/endless.pdf":
+            self._head(None)
+            for _ in range(200):  # 200 x 64 KB, no length given
+                self.wfile.write(PDF[:9] + b"x" * (65536 - 9))
+        elif path == "/image.pdf":
+            self._head(len(PDF), "image/png")
+            self.wfile.write(PDF)
+        elif path == "/html.pdf":
+            body = b"<html>Please log in</html>"
+            self._head(len(body), "application/octet-stream")
+            self.wfile.write(body)
+        elif path == "/garbage.pdf":
+            self.wfile.write(b"HTTP/1.1 abc\r\n\r\n")
+            self.close_connection = True
+        else:
+            self.send_error(404)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    first_byte: threading.Event
+    stop: threading.Event
+    base: str
+
+
+@pytest.fixture
+def pdf_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+    srv = _Server(("127.0.0.1", 0), _Handler)
+    srv.first_byte = threading.Event()
+    srv.stop = threading.Event()
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        srv.base = f"http://127.0.0.1:{srv.server_address[1]}"
+        yield srv
+    finally:
+        srv.stop.set()
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=5)
+
+
+def test_item06_a_cancelled_trickling_download_stops_at_once(
+    pdf_server: _Server, tmp_path: Path
+) -> None:
+    cancel = threading.Event()
+    errors: list[str] = []
+
+    def run() -> None:
+        try:
+            download(f"{pdf_server.base}/trickle.pdf", tmp_path, "x.pdf", cancel=cancel, timeout=30)
+        except DownloadError as exc:
+            errors.append(str(exc))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    assert pdf_server.first_byte.wait(10)
+    cancel.set()
+    worker.join(5)  # the trickle would go on for 30 s
+    assert not worker.is_alive()
+    assert errors == ["cancelled"]
+
+
+def test_item06_downloads_have_an_overall_deadline_and_a_size_cap(
+    pdf_server: _Server, tmp_path: Path
+) -> None:
+    with pytest.raises(DownloadError, match="took too long"):
+        download(f"{pdf_server.base}/trickle.pdf", tmp_path, "x.pdf", timeout=30, deadline=0.5)
+    with pytest.raises(DownloadError, match="cap"):
+        download(f"{pdf_server.base}/big.pdf", tmp_path, "y.pdf", timeout=5, max_bytes=2**20)
+    with pytest.raises(DownloadError, match="cap"):
+        download(f"{pdf_server.base}/endless.pdf", tmp_path, "z.pdf", timeout=5, max_bytes=2**20)
+    assert not list(tmp_path.glob("y.pdf*")) and not list(tmp_path.glob("z.pdf*"))
+
+
+def test_item15_a_symlink_planted_at_the_part_is_never_written_through(
+    pdf_server: _Server, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"%PDF-keep me")
+    dest = tmp_path / "papers"
+    dest.mkdir()
+    (dest / "x.pdf.part").symlink_to(victim)
+    with pytest.raises(DownloadError, match="symlink"):
+        download(f"{pdf_server.base}/paper.pdf", dest, "x.pdf", timeout=5)
+    assert victim.read_bytes() == b"%PDF-keep me"
+
+
+def test_item15_a_different_file_of_the_same_size_is_not_already_downloaded(
+    pdf_server: _Server, tmp_path: Path
+) -> None:
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-" + b"o" * (len(PDF) - 5))
+    result = download(f"{pdf_server.base}/paper.pdf", tmp_path, "x.pdf", timeout=5)
+    assert result.status == "downloaded" and result.path.read_bytes() == PDF
+    again = download(f"{pdf_server.base}/paper.pdf", tmp_path, "x.pdf", timeout=5)
+    assert again.status == "exists" and again.path == result.path
+
+
+@pytest.mark.parametrize("path", ["/image.pdf", "/html.pdf"])
+def test_item15_only_a_pdf_is_accepted(pdf_server: _Server, tmp_path: Path, path: str) -> None:
+    with pytest.raises(DownloadError, match="^not a PDF"):
+        download(f"{pdf_server.base}{path}", tmp_path, "x.pdf", timeout=5)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_item15_a_broken_http_response_is_one_line(pdf_server: _Server, tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="^cannot download: "):
+        download(f"{pdf_server.base}/garbage.pdf", tmp_path, "x.pdf", timeout=5)

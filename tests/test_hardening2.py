@@ -708,3 +708,106 @@ def test_item15_only_a_pdf_is_accepted(pdf_server: _Server, tmp_path: Path, path
 def test_item15_a_broken_http_response_is_one_line(pdf_server: _Server, tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="^cannot download: "):
         download(f"{pdf_server.base}/garbage.pdf", tmp_path, "x.pdf", timeout=5)
+
+
+# --------------------------------------------------------------------------- 12. the state lock
+
+
+def _lock(db: Path) -> sqlite3.Connection:
+    """Another process's write lock on the state database (a connection of its own)."""
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    return blocker
+
+
+def test_item12_a_lock_held_at_open_does_not_make_the_store_read_only(tmp_path: Path) -> None:
+    from digest_tui.state import StateBusyError
+
+    with StateStore(tmp_path) as first:
+        first.set_read("1")
+    blocker = _lock(tmp_path / "state.sqlite3")
+    store = StateStore(tmp_path, write_wait=0.05)
+    try:
+        assert not store.readonly
+        assert store.get("1").read  # reads go on
+        with pytest.raises(StateBusyError, match="locked by another process"):
+            store.set_starred("1")
+        blocker.execute("ROLLBACK")
+        assert store.set_starred("1").starred  # the write path is back, no reopen
+    finally:
+        blocker.close()
+        store.close()
+
+
+def test_item12_a_worker_retries_when_the_lock_is_released(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as first:
+        first.set_read("1")
+    store = StateStore(tmp_path, write_wait=0.05)
+    blocker = _lock(tmp_path / "state.sqlite3")
+    tried = threading.Event()
+    saved: list[bool] = []
+
+    def write() -> None:
+        tried.set()
+        store.set_starred("2")
+
+    worker = threading.Thread(
+        target=lambda: saved.append(store.retry_while_busy(write, timeout=30) is None)
+    )
+    try:
+        worker.start()
+        assert tried.wait(10)
+        assert store.get("1").read  # the store is not held while the worker waits
+        blocker.execute("ROLLBACK")
+        worker.join(20)
+        assert saved == [True] and store.get("2").starred
+    finally:
+        blocker.close()
+        worker.join(5)
+        store.close()
+
+
+async def test_item12_the_reader_never_waits_on_a_lock_and_saves_the_mark_later(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    from digest_tui.config import Config
+    from digest_tui.library import index_path_for
+    from digest_tui.tui.app import DigestApp
+    from tests.tui.support import Recorder, settle
+
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    with StateStore(data) as first:
+        first.set_read("0000.00000")
+    blocker = _lock(data / "state.sqlite3")
+    # The reader's own settings: a mark on screen waits at most 0.2 s.
+    state = StateStore(data, write_wait=0.2)
+    library = Library(
+        index_path_for(cache, [seeds_dir]), [seeds_dir], state_db=data / "state.sqlite3"
+    )
+    library.scan()
+    app = DigestApp(
+        library,
+        state,
+        config=Config(mark_read_delay=-1),
+        roots=[seeds_dir],
+        opener=Recorder(),
+        state_poll_interval=None,
+        config_file=tmp_path / "config.toml",
+        sample_path=Path("sample"),
+    )
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            paper = app._current_paper
+            assert paper is not None and not state.readonly
+            await pilot.press("s")
+            assert not app.marks.is_starred(paper.id)  # refused for now, not frozen
+            blocker.execute("ROLLBACK")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.marks.is_starred(paper.id)
+        assert state.get(paper.id).starred
+    finally:
+        blocker.close()
+        library.close()
+        state.close()

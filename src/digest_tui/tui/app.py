@@ -39,7 +39,7 @@ from digest_tui.library import Library, LibraryError, Row, ScanReport, SearchRes
 from digest_tui.models import Paper
 from digest_tui.opening import OpenError, is_remote_session, open_url
 from digest_tui.query import Query, QueryError, parse_query
-from digest_tui.state import StateError, StateStore
+from digest_tui.state import StateBusyError, StateError, StateStore
 from digest_tui.text import is_web_url, one_line
 from digest_tui.tui.bars import FilterBar, HeaderInfo, StatusHeader
 from digest_tui.tui.commands import ActionCommands, JumpToPaper, ReaderCommands, find_papers
@@ -69,6 +69,8 @@ TYPING_PAUSE = 0.12  # seconds of quiet before a typed filter's whole list is re
 FIRST_PAGE = 200  # rows found at once for each keystroke
 COUNT_PAUSE = 0.25
 THEME_SAVE_DELAY = 1.0
+UI_WRITE_WAIT = 0.2  # seconds a mark made on screen waits for another process's lock
+BUSY_RETRY_S = 600.0  # how long a worker keeps a refused mark to save it
 
 #: The views: name -> (label in the header, terms added to the filter).
 VIEWS: dict[str, tuple[str, str]] = {
@@ -273,6 +275,9 @@ class DigestApp(App[int]):
         self.library = library
         self.library.watch = self.config.watch
         self.state = state
+        # A mark on the screen never waits long for another process's lock:
+        # a short try here, then a worker retries (see _save_mark_later).
+        state.write_wait = min(state.write_wait, UI_WRITE_WAIT)
         self.config_file = config_file
         self.roots = list(roots)
         self.is_sample = is_sample
@@ -646,17 +651,51 @@ class DigestApp(App[int]):
     def _set_mark(
         self, paper: Paper, *, read: bool | None = None, starred: bool | None = None
     ) -> bool:
-        """Save a mark; True when it was saved."""
-        was_read = self.marks.is_read(paper.id)
-        was_starred = self.marks.is_starred(paper.id)
+        """Save a mark; True when it was saved (False also when a worker saves it later)."""
+        if read is not None and read == self.marks.is_read(paper.id):
+            read = None
+        if starred is not None and starred == self.marks.is_starred(paper.id):
+            starred = None
         try:
-            if read is not None and read != was_read:
-                self.state.set_read(paper.id, read)
-            if starred is not None and starred != was_starred:
-                self.state.set_starred(paper.id, starred)
+            self._write_mark(paper.id, read, starred)
+        except StateBusyError:
+            self.notify(
+                "Marks are locked by another digest-tui: saving as soon as it lets go.",
+                markup=False,
+                timeout=4,
+            )
+            self._save_mark_later(paper, read, starred)
+            return False
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
             return False
+        self._mark_saved(paper, read, starred)
+        return True
+
+    def _write_mark(self, paper_id: str, read: bool | None, starred: bool | None) -> None:
+        if read is not None:
+            self.state.set_read(paper_id, read)
+        if starred is not None:
+            self.state.set_starred(paper_id, starred)
+
+    @work(thread=True, group="marks", exit_on_error=False)
+    def _save_mark_later(self, paper: Paper, read: bool | None, starred: bool | None) -> None:
+        """Retry a mark another process's lock refused, off the UI thread."""
+        try:
+            self.state.retry_while_busy(
+                partial(self._write_mark, paper.id, read, starred), timeout=BUSY_RETRY_S
+            )
+        except StateError as exc:
+            if not self._reader_closing:
+                self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
+            return
+        if not self._reader_closing:
+            self._from_thread(self._mark_saved, paper, read, starred)
+
+    def _mark_saved(self, paper: Paper, read: bool | None, starred: bool | None) -> None:
+        """Show a mark that is now in the state."""
+        was_read = self.marks.is_read(paper.id)
+        was_starred = self.marks.is_starred(paper.id)
         self._note_own_write()
         unread, starred_count = self._counts
         if read is not None and read != was_read:
@@ -669,11 +708,13 @@ class DigestApp(App[int]):
                 starred_count += 1 if starred else -1
         self._counts = (unread, starred_count)
         pid = self._current_pid
-        if pid is not None:
+        current = self._current_paper
+        if current is None or current.id != paper.id:
+            self.paper_list.refresh()  # saved later, the cursor has moved on
+        elif pid is not None:
             self.paper_list.refresh_pid(pid)
         self._refresh_detail_marks()
         self._update_header()
-        return True
 
     def action_star(self) -> None:
         paper = self._sync_current()
@@ -752,7 +793,9 @@ class DigestApp(App[int]):
             rows = self.library.rows(part)
             ids.extend(rows[p].id for p in part if p in rows)
         try:
-            previous = self.state.set_read_many(ids, True)
+            previous = self.state.retry_while_busy(
+                partial(self.state.set_read_many, ids, True), timeout=BUSY_RETRY_S
+            )
         except StateError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
             return
@@ -1760,7 +1803,7 @@ def run_reader(
     from digest_tui.library import index_path_for
 
     try:
-        state = StateStore(paths.data_dir)
+        state = StateStore(paths.data_dir, write_wait=UI_WRITE_WAIT)
     except StateError as exc:
         print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_STORE

@@ -22,7 +22,7 @@ CORE_MODULES = sorted(
 
 
 def test_the_core_list_holds_the_session_and_the_parsers() -> None:
-    assert {"digest_tui.session", "digest_tui.library", "digest_tui.parsing"} <= set(CORE_MODULES)
+    assert {"digest_tui.session", "digest_tui.links", "digest_tui.fsutil"} <= set(CORE_MODULES)
 
 
 def test_core_imports_without_textual() -> None:

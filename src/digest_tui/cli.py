@@ -14,12 +14,11 @@ with), 3 the state or index could not be opened or saved, 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from digest_tui import __version__
 from digest_tui.config import (
@@ -30,7 +29,7 @@ from digest_tui.config import (
     resolve_paths,
     sample_dir,
 )
-from digest_tui.text import one_line
+from digest_tui.text import one_line, visible
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -42,6 +41,24 @@ COMMANDS = ("list", "check", "mark", "paths", "export", "state")
 
 class UsageError(Exception):
     """A mistake in how the command was called: one line, exit code 2."""
+
+
+def _say(message: str, file: TextIO | None = None) -> None:
+    """Print a message that may echo a name: its control characters shown as escapes."""
+    print(visible(message), file=sys.stdout if file is None else file)
+
+
+def _warn(message: str) -> None:
+    """One line on stderr, ``digest-tui: message``, nothing in it raw for the terminal."""
+    _say(f"digest-tui: {message}", sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the offending argument shown escaped in its error line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {visible(message)}\n")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +75,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
         "commands: list, check, mark, paths, export, state (see 'digest-tui COMMAND --help'). "
         "With no PATH: the folders in the config file, else the built-in sample."
     )
-    main = argparse.ArgumentParser(
+    main = _Parser(
         prog=prog,
         description="A terminal reader for daily arXiv digests.",
         epilog=epilog,
@@ -67,9 +84,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     main.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(main)
 
-    lst = argparse.ArgumentParser(
-        prog=f"{prog} list", description="Print the papers of some digests, one a line."
-    )
+    lst = _Parser(prog=f"{prog} list", description="Print the papers of some digests, one a line.")
     lst.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
     lst.add_argument("-q", "--query", default="", help="filter, e.g. 'author:smith is:unread'")
     lst.add_argument(
@@ -78,7 +93,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     lst.add_argument("-n", "--limit", type=int, default=None, help="at most N papers")
     _common(lst)
 
-    chk = argparse.ArgumentParser(
+    chk = _Parser(
         prog=f"{prog} check",
         description="Parse digest files and report format, papers and warnings per file.",
         epilog="Exit status 1 when a file could not be read as a digest.",
@@ -87,7 +102,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     chk.add_argument("--quiet", action="store_true", help="print only problems")
     _common(chk)
 
-    mark = argparse.ArgumentParser(
+    mark = _Parser(
         prog=f"{prog} mark", description="Mark papers read, unread, starred or unstarred."
     )
     group = mark.add_mutually_exclusive_group(required=True)
@@ -96,12 +111,12 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     mark.add_argument("ids", nargs="+", metavar="ID", help="arXiv ids (versions are ignored)")
     _common(mark)
 
-    paths = argparse.ArgumentParser(
+    paths = _Parser(
         prog=f"{prog} paths", description="Show where the config, state and index live."
     )
     _common(paths)
 
-    exp = argparse.ArgumentParser(
+    exp = _Parser(
         prog=f"{prog} export",
         description="Write papers as BibTeX, a markdown reading list, JSON or CSV.",
         epilog="The format is taken from -o's name (.bib .md .json .csv) when -f is not given.",
@@ -112,7 +127,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
     _common(exp)
 
-    st = argparse.ArgumentParser(
+    st = _Parser(
         prog=f"{prog} state",
         description="Carry read/starred/notes/tags between machines through a text file.",
         epilog=(
@@ -175,7 +190,7 @@ def _resolve(args: argparse.Namespace) -> tuple[Paths, Config]:
         raise UsageError(f"config file not found: {config_file}")
     config = load_config(config_file)
     for problem in config.problems:
-        print(f"digest-tui: {problem}", file=sys.stderr)
+        _warn(problem)
     return paths, config
 
 
@@ -193,7 +208,7 @@ def _digest_roots(
         existing = [p for p in config.paths if p.exists()]
         for p in config.paths:
             if not p.exists():
-                print(f"digest-tui: {config.source}: path not found: {p}", file=sys.stderr)
+                _warn(f"{config.source}: path not found: {p}")
         if not existing and not for_reader:
             raise UsageError(f"none of the paths in {config.source} exist")
         # The reader shows its first-run screen, naming the config file.
@@ -201,10 +216,28 @@ def _digest_roots(
     return [sample_dir()], True
 
 
-def _open_library(paths: Paths, roots: list[Path]):  # type: ignore[no-untyped-def]
+def _open_library(paths: Paths, roots: list[Path], config: Config):  # type: ignore[no-untyped-def]
     from digest_tui.library import Library, index_path_for
 
-    return Library(index_path_for(paths.cache_dir, roots), roots, state_db=paths.state_db)
+    return Library(
+        index_path_for(paths.cache_dir, roots),
+        roots,
+        state_db=paths.state_db,
+        max_digest_bytes=config.max_digest_bytes,
+    )
+
+
+def _scan(lib) -> None:  # type: ignore[no-untyped-def]
+    """Bring the index up to date, printing its warnings and notices."""
+    report = lib.scan()
+    for w in report.warnings:
+        _warn(one_line(str(w)))
+    _notices(lib)
+
+
+def _notices(lib) -> None:  # type: ignore[no-untyped-def]
+    for notice in lib.take_notices():
+        _warn(notice)
 
 
 def _open_state(paths: Paths):  # type: ignore[no-untyped-def]
@@ -214,7 +247,7 @@ def _open_state(paths: Paths):  # type: ignore[no-untyped-def]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from digest_tui.export import paper_record
+    from digest_tui.export import json_text, paper_record
     from digest_tui.query import QueryError, parse_query
 
     paths, config = _resolve(args)
@@ -227,11 +260,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be 0 or more")
     state = _open_state(paths)
     try:
-        with _open_library(paths, roots) as lib:
-            report = lib.scan()
-            for w in report.warnings:
-                print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+        with _open_library(paths, roots, config) as lib:
+            _scan(lib)
             result = lib.search(query, limit=args.limit)
+            _notices(lib)
             out = sys.stdout
             if args.format == "ids":
                 ids = {r.pid: r.id for r in lib.rows(result.pids).values()}
@@ -248,7 +280,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                     starred = bool(mark and mark.starred)
                     if args.format == "jsonl":
                         # The same record as `export -f json`, with the marks.
-                        out.write(json.dumps(paper_record(paper, mark, with_state=True)) + "\n")
+                        record = paper_record(paper, mark, with_state=True)
+                        out.write(json_text(record, ensure_ascii=True) + "\n")
                     else:
                         first = paper.appearances[0].date if paper.appearances else ""
                         out.write(
@@ -289,11 +322,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"bad query: {exc}") from None
     state = _open_state(paths)
     try:
-        with _open_library(paths, roots) as lib:
-            report = lib.scan()
-            for w in report.warnings:
-                print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+        with _open_library(paths, roots, config) as lib:
+            _scan(lib)
             result = lib.search(query)
+            _notices(lib)
 
             def write(out: TextIO) -> int:
                 exporter = Exporter(fmt, out, with_state=True)
@@ -311,7 +343,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                         count = write(stream)
                 except OSError as exc:
                     raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-                print(f"exported {count} paper{'s' if count != 1 else ''} to {output}")
+                _say(f"exported {count} paper{'s' if count != 1 else ''} to {output}")
     finally:
         state.close()
     return EXIT_OK
@@ -346,22 +378,22 @@ def cmd_state(args: argparse.Namespace) -> int:
         if target is None:
             sys.stdout.write(text)
         else:
-            print(f"exported the state of {papers} paper{'s' if papers != 1 else ''} to {target}")
+            _say(f"exported the state of {papers} paper{'s' if papers != 1 else ''} to {target}")
         return EXIT_OK
     state = _open_state(paths)
     try:
         try:
             report = import_state(state, target)
         except SyncFormatError as exc:
-            print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
+            _warn(one_line(str(exc)))
             return EXIT_FAIL
         except OSError as exc:
-            print(f"digest-tui: cannot read {target}: {exc.strerror or exc}", file=sys.stderr)
+            _warn(f"cannot read {target}: {exc.strerror or exc}")
             return EXIT_FAIL
     finally:
         state.close()
     for w in report.warnings:
-        print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+        _warn(one_line(str(w)))
     n = len(report.updated)
     print(f"{n} paper{'s' if n != 1 else ''} updated")
     return EXIT_FAIL if report.warnings else EXIT_OK
@@ -437,19 +469,19 @@ def _state_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from digest_tui import parsing
-    from digest_tui.library import walk
+    from digest_tui.library import parse_digest_file, walk
 
     roots = [Path(p).expanduser() for p in args.paths]
     missing = [str(p) for p in roots if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    _paths, config = _resolve(args)
     failed = 0
     total_papers = 0
     digests = 0
     skipped = 0
     for path, _size, _mtime in walk(roots):
-        result = parsing.parse_file(path)
+        result = parse_digest_file(path, config.max_digest_bytes)
         shown = one_line(os.path.relpath(path) if not os.path.isabs(args.paths[0]) else path)
         if result.format is None:
             failed += 1
@@ -501,12 +533,12 @@ def cmd_mark(args: argparse.Namespace) -> int:
 def cmd_paths(args: argparse.Namespace) -> int:
     paths, config = _resolve(args)
     config_file = Path(args.config).expanduser() if args.config else paths.config_file
-    print(f"config  {config_file}{'' if config_file.exists() else '  (not created yet)'}")
-    print(f"state   {paths.state_db}")
-    print(f"cache   {paths.cache_dir}")
-    print(f"sample  {sample_dir()}")
+    _say(f"config  {config_file}{'' if config_file.exists() else '  (not created yet)'}")
+    _say(f"state   {paths.state_db}")
+    _say(f"cache   {paths.cache_dir}")
+    _say(f"sample  {sample_dir()}")
     for p in config.paths:
-        print(f"digests {p}")
+        _say(f"digests {p}")
     return EXIT_OK
 
 
@@ -544,10 +576,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parsers[command].parse_args(rest)
         return handler(args)
     except UsageError as exc:
-        print(f"digest-tui: {exc}", file=sys.stderr)
+        _warn(str(exc))
         return EXIT_USAGE
     except ConfigError as exc:
-        print(f"digest-tui: {exc}", file=sys.stderr)
+        _warn(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -563,6 +595,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from digest_tui.state import StateError
 
         if isinstance(exc, (StateError, LibraryError)):
-            print(f"digest-tui: {exc}", file=sys.stderr)
+            _warn(str(exc))
             return EXIT_STORE
         raise

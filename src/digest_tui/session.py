@@ -446,10 +446,11 @@ class ReadingSession:
             self.partial,
         )
 
-    def compute_mark_all(self, plan: MarkAllPlan) -> dict[str, bool]:
+    def compute_mark_all(self, plan: MarkAllPlan, *, busy_timeout: float = 0.0) -> dict[str, bool]:
         """Mark the plan's papers read (any thread); returns what they were
         before, for undo.  The papers are exactly those the plan showed, even
-        if a rescan renumbered them since.  Raises ``StateError``."""
+        if a rescan renumbered them since.  With ``busy_timeout``, a lock held
+        by another process is waited for that long.  Raises ``StateError``."""
         if plan.pids is None:
             whole = self.library.search(plan.query, sort=self.sort)
             pids: Sequence[int] = whole.pids
@@ -461,7 +462,12 @@ class ReadingSession:
         for start in range(0, len(pids), chunk):
             part = [int(p) for p in pids[start : start + chunk]]
             ids.extend(i for i in self.library.ids_of(part, generation) if i is not None)
-        previous = self.state.set_read_many(ids, True)
+        if busy_timeout > 0:
+            previous = self.state.retry_while_busy(
+                lambda: self.state.set_read_many(ids, True), timeout=busy_timeout
+            )
+        else:
+            previous = self.state.set_read_many(ids, True)
         return {paper_id: False for paper_id, was in previous.items() if not was}
 
     def apply_mark_all(self, changed: dict[str, bool]) -> None:

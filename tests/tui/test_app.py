@@ -255,6 +255,7 @@ async def test_r_cancels_a_pending_auto_read(make_app: AppFactory) -> None:
     app = make_app(config=Config(mark_read_delay=1.0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await wait_for(pilot, lambda: not app._scanning and current_id(app) == FIRST_ID)
         await pilot.press("r", "r")  # read, then unread again: the user decided
         assert app._read_timer is None  # nothing left to mark it read
         await settle(pilot)  # the first scan's new list shows the same paper

@@ -12,10 +12,10 @@ import datetime
 import html
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
+from digest_tui import links
 from digest_tui.models import Appearance, Paper, ParseWarning
-from digest_tui.text import is_web_url, strip_controls
+from digest_tui.text import strip_controls
 
 # --------------------------------------------------------------------------
 # Lines
@@ -107,48 +107,28 @@ def find_arxiv_id(text: str) -> tuple[str, int | None] | None:
 
 
 def abs_url_for(paper_id: str, version: int | None) -> str:
-    return f"https://arxiv.org/abs/{paper_id}" + (f"v{version}" if version else "")
+    return links.abs_url(paper_id, version)
 
 
 def pdf_url_for(paper_id: str, version: int | None) -> str:
-    return f"https://arxiv.org/pdf/{paper_id}" + (f"v{version}" if version else "")
-
-
-# The rule of digest_tui.text.is_web_url (absolute http(s), a host, no
-# controls or spaces); the regex is a fast path for ASCII URLs, and others
-# also go through is_web_url, which refuses format characters such as
-# U+200B or U+FEFF that the regex lets through.
-_WEB_URL_RE = re.compile(
-    r"https?://[^\s\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069/?#]"
-    r"[^\s\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069]{0,4000}",
-    re.IGNORECASE,
-)
+    return links.pdf_url(paper_id, version)
 
 
 def web_url(url: str | None) -> str | None:
-    """``url`` when it is a safe absolute http(s) URL, else None."""
-    if url is None:
-        return None
-    url = url.strip()
-    if _WEB_URL_RE.fullmatch(url) is None:
-        return None
-    return url if url.isascii() or is_web_url(url) else None
+    """``url`` (stripped) in canonical form when it is a safe http(s) URL, else None.
+
+    The rule is :func:`digest_tui.links.canonical_url`.
+    """
+    return None if url is None else links.canonical_url(url.strip())
 
 
 def arxiv_link(url: str | None) -> str | None:
-    """``url`` when it is a safe http(s) link on arxiv.org (or a subdomain).
+    """``url`` in canonical form when it is a safe http(s) link on arxiv.org.
 
     A digest is someone else's file: its "PDF" link must not lead elsewhere.
     Callers fall back to the canonical arxiv.org link for the paper's id.
     """
-    url = web_url(url)
-    if url is None:
-        return None
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return None
-    return url if host == "arxiv.org" or host.endswith(".arxiv.org") else None
+    return None if url is None else links.arxiv_link(url.strip())
 
 
 # --------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from digest_tui.session import (
     ReadingSession,
     tag_key,
 )
-from digest_tui.state import StateError, StateStore
+from digest_tui.state import StateBusyError, StateError, StateStore
 from digest_tui.text import is_web_url, one_line
 from digest_tui.tui.commands import ActionCommands, JumpToPaper, ReaderCommands, find_papers
 from digest_tui.tui.editor import EditorError, edit_text, editor_command, note_filename
@@ -77,6 +77,8 @@ TYPING_PAUSE = 0.12  # seconds of quiet before a typed filter's whole list is re
 FIRST_PAGE = 200  # rows found at once for each keystroke
 COUNT_PAUSE = 0.25
 THEME_SAVE_DELAY = 1.0
+UI_WRITE_WAIT = 0.2  # seconds a mark made on screen waits for another process's lock
+BUSY_RETRY_S = 600.0  # how long a worker keeps a refused mark to save it
 
 
 class _ScanCancelled(Exception):
@@ -139,6 +141,9 @@ class DigestApp(App[int]):
         self.library = library
         self.library.watch = self.config.watch
         self.state = state
+        # A mark on the screen never waits long for another process's lock:
+        # a short try here, then a worker retries (see _save_mark_later).
+        state.write_wait = min(state.write_wait, UI_WRITE_WAIT)
         self.config_file = config_file
         self.roots = list(roots)
         self.is_sample = is_sample
@@ -531,16 +536,60 @@ class DigestApp(App[int]):
     def _set_mark(
         self, paper: Paper, *, read: bool | None = None, starred: bool | None = None
     ) -> bool:
-        """Save a mark (committed before the key press returns); True when saved."""
+        """Save a mark (committed before the key press returns); True when saved.
+
+        When another process holds the state's lock past a short wait, a
+        worker saves the mark as soon as the lock is let go: the screen never
+        waits for it."""
+        if read is not None and read == self.marks.is_read(paper.id):
+            read = None
+        if starred is not None and starred == self.marks.is_starred(paper.id):
+            starred = None
         try:
             self.session.set_mark(paper.id, read=read, starred=starred)
+        except StateBusyError:
+            self.notify(
+                "Marks are locked by another digest-tui: saving as soon as it lets go.",
+                markup=False,
+                timeout=4,
+            )
+            self._save_mark_later(paper, read, starred)
+            return False
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
             return False
+        self._show_mark(paper)
+        return True
+
+    def _write_mark(self, paper_id: str, read: bool | None, starred: bool | None) -> None:
+        if read is not None:
+            self.state.set_read(paper_id, read)
+        if starred is not None:
+            self.state.set_starred(paper_id, starred)
+
+    @work(thread=True, group="marks", exit_on_error=False)
+    def _save_mark_later(self, paper: Paper, read: bool | None, starred: bool | None) -> None:
+        """Retry a mark another process's lock refused, off the UI thread."""
+        try:
+            self.state.retry_while_busy(
+                partial(self._write_mark, paper.id, read, starred), timeout=BUSY_RETRY_S
+            )
+        except StateError as exc:
+            if not self._reader_closing:
+                self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
+            return
+        if not self._reader_closing:
+            self._from_thread(self._mark_saved_later, paper, read, starred)
+
+    def _mark_saved_later(self, paper: Paper, read: bool | None, starred: bool | None) -> None:
+        self._note_own_write()
+        self.session.apply_mark(paper.id, read=read, starred=starred)
+        self._show_mark(paper)
+
+    def _show_mark(self, paper: Paper) -> None:
         self.paper_list.refresh_id(paper.id)
         self._refresh_detail_marks()
         self._update_header()
-        return True
 
     def action_star(self) -> None:
         paper = self._sync_current()
@@ -614,7 +663,7 @@ class DigestApp(App[int]):
     @work(thread=True, group="marks", exit_on_error=False)
     def _mark_all_worker(self, plan: MarkAllPlan) -> None:
         try:
-            changed = self.session.compute_mark_all(plan)
+            changed = self.session.compute_mark_all(plan, busy_timeout=BUSY_RETRY_S)
         except StateError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
             return
@@ -1487,6 +1536,8 @@ class DigestApp(App[int]):
         else:
             self.paper_list.empty_message = self._empty_message()
             self._update_header()
+        for notice in self.library.take_notices():  # e.g. a damaged index rebuilt
+            self.notify(one_line(notice), severity="warning", markup=False, timeout=10)
         if report.warnings:
             n = len(report.warnings)
             self.notify(
@@ -1629,12 +1680,17 @@ def run_reader(
     from digest_tui.library import index_path_for
 
     try:
-        state = StateStore(paths.data_dir)
+        state = StateStore(paths.data_dir, write_wait=UI_WRITE_WAIT)
     except StateError as exc:
         print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_STORE
     try:
-        library = Library(index_path_for(paths.cache_dir, roots), roots, state_db=paths.state_db)
+        library = Library(
+            index_path_for(paths.cache_dir, roots),
+            roots,
+            state_db=paths.state_db,
+            max_digest_bytes=config.max_digest_bytes,
+        )
     except (LibraryError, OSError) as exc:
         state.close()
         print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.fuzzy import Matcher
 from textual.markup import escape
 
 from digest_tui.library import Row
@@ -45,6 +46,23 @@ class ReaderActions(Protocol):
     def set_sort(self, sort: str) -> None: ...
 
     def sync_marks(self, quit_after: bool = False) -> object: ...
+
+
+def highlight(matcher: Matcher, text: str) -> Content:
+    """``text`` as plain text (never markup) with the matched letters highlighted.
+
+    ``Matcher.highlight`` reads its argument as markup, so a saved search named
+    ``[reverse]`` or ``ok [/]`` would be styled or fail; names are the user's
+    own text and are shown as typed.
+    """
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if not score:
+        return content
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def _label(description: str, keys: str) -> Content:
@@ -133,9 +151,14 @@ class ReaderCommands(Provider):
             )
         for sort, label in SORT_COMMANDS:
             commands.append((f"Sort by {label}", partial(app.set_sort, sort), "Views and filter"))
-        commands.append(
-            ("Sync marks", app.sync_marks, "Pull and push read/starred/tags/notes ([sync] repo)")
-        )
+        if hasattr(self.app, "sync_marks"):
+            commands.append(
+                (
+                    "Sync marks",
+                    app.sync_marks,
+                    "Pull and push read/starred/tags/notes ([sync] repo)",
+                )
+            )
         return commands
 
     async def discover(self) -> Hits:
@@ -148,7 +171,7 @@ class ReaderCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(
-                    score, matcher.highlight(text), callback, text=text, help=escape(help_text)
+                    score, highlight(matcher, text), callback, text=text, help=escape(help_text)
                 )
 
 
@@ -207,4 +230,11 @@ class JumpToPaper(Provider):
             )
 
 
-__all__ = ["ActionCommands", "JumpToPaper", "ReaderCommands", "find_papers", "title_query"]
+__all__ = [
+    "ActionCommands",
+    "JumpToPaper",
+    "ReaderCommands",
+    "find_papers",
+    "highlight",
+    "title_query",
+]

@@ -1202,16 +1202,30 @@ class DigestApp(App[int]):
             self.notify(one_line(str(exc)), severity="error", markup=False)
             return
         self._stop_read_timer()
+        text: str | None = None
+        failure: str | None = None
         try:
+            # Nothing may leave the suspended block by an exception: Textual
+            # resumes the screen only when the block ends normally.
             with self.suspend():
-                text = edit_text(current, command, note_filename(paper.id))
+                try:
+                    text = edit_text(current, command, note_filename(paper.id))
+                except EditorError as exc:
+                    failure = str(exc)
+                except KeyboardInterrupt:
+                    failure = "the editor was interrupted; note not changed"
+                except Exception as exc:
+                    failure = f"the editor failed: {exc}; note not changed"
         except SuspendNotSupported:
             self.notify(
                 "An editor cannot be started in this terminal.", severity="error", markup=False
             )
             return
-        except EditorError as exc:
-            self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
+        self.refresh(layout=True)
+        self.screen.refresh(layout=True)
+        if failure is not None or text is None:
+            message = one_line(failure or "the editor failed; note not changed")
+            self.notify(message, severity="error", markup=False, timeout=8)
             return
         note = text.rstrip()
         if note == current.rstrip():

@@ -1,0 +1,97 @@
+"""Pilot tests of the first real morning (issue 11): a failing editor, light
+themes, whole summaries, highlighting, per-day unread counts and marking a
+day read, where the cursor lands, mixed corpora and clearer messages."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shlex
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from digest_tui.config import Config, Paths
+from digest_tui.state import StateStore
+from digest_tui.tui.app import DigestApp
+from tests.tui.conftest import AppFactory
+from tests.tui.support import settle, wait_for
+
+SIZE = (120, 36)
+FIRST_ID = "2012.07810"
+
+
+def messages(app: DigestApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def detail_text(app: DigestApp, width: int = 80) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(app.detail.render())
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- 1. the editor
+
+
+class TextualLikeSuspend:
+    """Stands in for App.suspend as Textual's behaves: the screen comes back
+    only when the block ends normally (an exception skips the resume)."""
+
+    def __init__(self) -> None:
+        self.entered = 0
+        self.resumed = 0
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        self.entered += 1
+        yield
+        self.resumed += 1
+
+
+def failing_editor(tmp_path: Path) -> str:
+    """An editor that changes the file and then fails (vim's ``:cq``)."""
+    script = tmp_path / "cq.py"
+    script.write_text(
+        "import sys\nopen(sys.argv[1], 'w').write('half typed')\nsys.exit(1)\n",
+        encoding="utf-8",
+    )
+    return shlex.join([sys.executable, str(script)])
+
+
+@pytest.mark.parametrize("editor", ["false", "missing", "cq"])
+async def test_a_failing_editor_gives_the_screen_back(
+    make_app: AppFactory,
+    paths: Paths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    editor: str,
+) -> None:
+    command = {
+        "false": "false",
+        "missing": str(tmp_path / "no-such-editor"),
+        "cq": failing_editor(tmp_path),
+    }[editor]
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", command)
+    with StateStore(paths.data_dir) as state:
+        state.set_note(FIRST_ID, "kept as it was")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        suspend = TextualLikeSuspend()
+        monkeypatch.setattr(app, "suspend", suspend)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert (suspend.entered, suspend.resumed) == (1, 1)
+        said = [m for m in messages(app) if "editor" in m]
+        assert len(said) == 1 and "\n" not in said[0], messages(app)
+        assert ("not found" in said[0]) if editor == "missing" else ("status 1" in said[0])
+        assert app.state.get(FIRST_ID).note == "kept as it was"
+        await pilot.press("j")  # and the reader goes on
+        await settle(pilot)
+        assert app.paper_list.cursor == 1

@@ -16,10 +16,11 @@ import pytest
 from rich.console import Console
 
 from digest_tui.config import Config, Paths
+from digest_tui.query import WatchList
 from digest_tui.state import StateStore
 from digest_tui.tui.app import DigestApp
 from tests.tui.conftest import AppFactory
-from tests.tui.support import settle, wait_for
+from tests.tui.support import low_contrast_text, settle, wait_for
 
 SIZE = (120, 36)
 FIRST_ID = "2012.07810"
@@ -95,3 +96,37 @@ async def test_a_failing_editor_gives_the_screen_back(
         await pilot.press("j")  # and the reader goes on
         await settle(pilot)
         assert app.paper_list.cursor == 1
+
+
+# ---------------------------------------------------------------- 2. light themes
+
+SECOND_ID = "2012.07791"
+THIRD_ID = "2012.07773"
+
+
+def every_kind_of_mark(paths: Paths) -> None:
+    """Read, starred, tagged and noted papers, for the styles of every row."""
+    with StateStore(paths.data_dir) as state:
+        state.set_read_many([SECOND_ID])
+        state.set_starred(FIRST_ID)
+        state.set_starred(SECOND_ID)
+        state.add_tag(SECOND_ID, "faces")
+        state.set_note(THIRD_ID, "a note")
+
+
+@pytest.mark.parametrize("theme", ["textual-light", "solarized-light", "textual-dark"])
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+async def test_every_text_is_readable_on_the_theme(
+    make_app: AppFactory, paths: Paths, theme: str, size: tuple[int, int]
+) -> None:
+    every_kind_of_mark(paths)
+    app = make_app(
+        config=Config(mark_read_delay=-1, theme=theme, watch=WatchList(authors=("Lin",)))
+    )
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert app.theme == theme
+        for keys in ((), ("j",), ("j", "enter")):  # the cursor on read, starred, tagged rows
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert low_contrast_text(app, 2.5) == [], keys

@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from digest_tui.text import one_line
+from digest_tui.tui.widgets.styling import ComponentStyles
 
 
 @dataclass(slots=True, frozen=True)
@@ -77,6 +78,11 @@ class StatusHeader(Widget):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.info = HeaderInfo()
+        self._styles = ComponentStyles(self)
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     def update_info(self, info: HeaderInfo) -> None:
         if info != self.info:
@@ -84,7 +90,7 @@ class StatusHeader(Widget):
             self.refresh()
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return self._styles(name)
 
     def render(self) -> RenderableType:
         info = self.info

@@ -21,6 +21,7 @@ from textual.widget import Widget
 
 from digest_tui.models import Paper
 from digest_tui.text import is_web_url, one_line, strip_controls
+from digest_tui.tui.widgets.styling import component_style
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -67,11 +68,11 @@ class PaperDetail(Widget):
         text-style: underline;
     }
     PaperDetail > .paper-detail--star {
-        color: $warning;
+        color: $text-warning;
         text-style: bold;
     }
     PaperDetail > .paper-detail--unread {
-        color: $accent;
+        color: $text-accent;
         text-style: bold;
     }
     PaperDetail > .paper-detail--hint {
@@ -153,7 +154,7 @@ class PaperDetail(Widget):
             self.refresh(layout=True)
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return component_style(self, name)
 
     def render(self) -> RenderableType:
         if self.paper is None:

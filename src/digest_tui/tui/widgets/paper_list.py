@@ -27,6 +27,7 @@ from textual.strip import Strip
 from digest_tui.library import Row
 from digest_tui.session import Marks
 from digest_tui.text import one_line
+from digest_tui.tui.widgets.styling import ComponentStyles
 
 PAGE_SIZE = 200
 MAX_PAGES = 64
@@ -84,11 +85,11 @@ class PaperList(ScrollView, can_focus=True):
         color: $text-muted;
     }
     PaperList > .paper-list--marker {
-        color: $accent;
+        color: $text-accent;
         text-style: bold;
     }
     PaperList > .paper-list--star {
-        color: $warning;
+        color: $text-warning;
         text-style: bold;
     }
     PaperList > .paper-list--meta {
@@ -199,6 +200,11 @@ class PaperList(ScrollView, can_focus=True):
         # such a key as text for the filter instead of acting on it.
         self.filter_keys: frozenset[str] = frozenset({"slash"})
         self._type_ahead = False
+        self._styles = ComponentStyles(self)
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     # ------------------------------------------------------------------ keys
 
@@ -397,7 +403,7 @@ class PaperList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ drawing
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return self._styles(name)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -446,9 +452,12 @@ class PaperList(ScrollView, can_focus=True):
                 title_style += self._style("paper-list--watched")
             meta_style = row_style + self._style("paper-list--meta")
             tag_style = row_style + self._style("paper-list--tag")
-        marker_style = row_style + self._style("paper-list--marker")
-        star_style = row_style + self._style("paper-list--star")
-        watch_style = row_style + self._style("paper-list--watched")
+        if index == self.cursor:
+            marker_style = star_style = watch_style = row_style + Style(bold=True)
+        else:
+            marker_style = row_style + self._style("paper-list--marker")
+            star_style = row_style + self._style("paper-list--star")
+            watch_style = row_style + self._style("paper-list--watched")
 
         date_text = row.date or ""
         if width < 72:

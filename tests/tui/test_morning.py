@@ -130,3 +130,50 @@ async def test_every_text_is_readable_on_the_theme(
             await pilot.press(*keys)
             await settle(pilot)
             assert low_contrast_text(app, 2.5) == [], keys
+
+
+# ---------------------------------------------------------------- 5. whole summaries
+
+FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
+LONG_TLDR = (
+    "提出PoinTriE框架，通过伪运动轨迹合成、几何约束和多视角一致性学习，"
+    "实现了无需真实运动数据的点轨迹估计，并在三个公开基准上取得了领先的结果。"
+)
+LONG_METHOD = (
+    "Train on pairs of clear and frosted photos taken through twelve kinds of glass,"
+    " with a decoder that is told the thickness of the pane and the distance behind it."
+)
+
+
+def write_ai_digest(folder: Path) -> Path:
+    """The ai-enhanced fixture with a long Chinese TL;DR and a long method line."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (FORMATS / "ai_enhanced_2026-02-04.md").read_text(encoding="utf-8")
+    text = text.replace("TL;DR: A model sees through frosted glass.", f"TL;DR: {LONG_TLDR}")
+    text = text.replace(
+        "Method: Train on pairs of clear and frosted photos.", f"Method: {LONG_METHOD}"
+    )
+    path = folder / "2026-02-04.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def pane_text(app: DigestApp) -> str:
+    """The detail pane as drawn at its own width."""
+    return detail_text(app, width=app.detail.content_region.width)
+
+
+@pytest.mark.parametrize("size", [(200, 50), (120, 36), (80, 24)])
+async def test_tldr_and_summary_lines_are_shown_whole(
+    make_app: AppFactory, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app = make_app(roots=[write_ai_digest(tmp_path / "ai").parent])
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        app.jump_to_id("2602.03001")
+        await settle(pilot)
+        text = pane_text(app)
+        assert "…" not in text
+        joined = "".join(line.strip() for line in text.splitlines())
+        assert LONG_TLDR in joined
+        assert LONG_METHOD.replace(" ", "") in joined.replace(" ", "")

@@ -218,7 +218,9 @@ def render_paper(
         return table
 
     def add(table: Table, name: str, value: Text | str) -> None:
-        table.add_row(Text(name), value if isinstance(value, Text) else Text(value))
+        table.add_row(
+            Text(name), value if isinstance(value, Text) else Text(value, overflow="fold")
+        )
 
     head = Text()
     head.append(one_line(paper.title) or "(untitled)", title)

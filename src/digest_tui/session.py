@@ -25,6 +25,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from digest_tui.highlight import Highlights, highlights_for
 from digest_tui.library import Library, SearchResult
 from digest_tui.models import Paper
 from digest_tui.query import SORTS, Query, parse_query
@@ -152,8 +153,17 @@ class ReadingSession:
         self._change_seq = 0
         self._day_starts: list[int] | None = None
         self._unread: set[int] | None = None
+        self._highlights: tuple[str, Highlights] = ("", Highlights())
 
     # ------------------------------------------------------------ the query
+
+    def highlights(self) -> Highlights:
+        """The filter's words and phrases, to show where they matched."""
+        text, found = self._highlights
+        if text != self.filter_text:
+            found = highlights_for(self.filter_text)
+            self._highlights = (self.filter_text, found)
+        return found
 
     def view_query(self, filter_text: str | None = None) -> Query:
         """The filter plus the view's own terms; raises ``QueryError``."""

@@ -177,3 +177,73 @@ async def test_tldr_and_summary_lines_are_shown_whole(
         joined = "".join(line.strip() for line in text.splitlines())
         assert LONG_TLDR in joined
         assert LONG_METHOD.replace(" ", "") in joined.replace(" ", "")
+
+
+# ---------------------------------------------------------------- 6. highlighting
+
+
+def match_texts(renderable: Any, background: Any, width: int = 80) -> list[str]:
+    """The pieces of ``renderable`` drawn on the match background."""
+    console = Console(file=io.StringIO(), width=width, color_system="truecolor")
+    return [
+        seg.text
+        for seg in console.render(renderable)
+        if seg.style is not None and seg.style.bgcolor == background
+    ]
+
+
+def row_matches(app: DigestApp, index: int, background: Any) -> list[str]:
+    paper_list = app.paper_list
+    y = paper_list.line_of(index) - int(paper_list.scroll_offset.y)
+    return [
+        seg.text
+        for seg in paper_list.render_line(y)
+        if seg.style is not None and seg.style.bgcolor == background
+    ]
+
+
+async def test_the_filters_words_are_marked_in_the_list_and_the_detail(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"matting", "enter")
+        await settle(pilot)
+        assert len(app.paper_list.pids) > 1
+        in_list = app.paper_list._style("paper-list--match").bgcolor
+        in_detail = app.detail._style("paper-detail--match").bgcolor
+        assert in_list is not None and in_detail is not None
+        await pilot.press("j")  # the cursor off the first row: its own colours
+        await settle(pilot)
+        assert row_matches(app, 0, in_list) == ["Matting"]
+        await pilot.press("k")
+        await settle(pilot)
+        paper_list = app.paper_list
+        underlined = [s.text for s in paper_list.render_line(0) if s.style and s.style.underline]
+        assert underlined == ["Matting"]  # on the cursor's row: underlined
+
+        await pilot.press("slash", "end", *' "background replacement" -survey', "enter")
+        await settle(pilot)
+        assert app._current_paper is not None and app._current_paper.id == FIRST_ID
+        marked = match_texts(app.detail.render(), in_detail)
+        assert marked[0] == "Matting"  # the title
+        assert "background replacement" in marked  # a phrase in the abstract
+        assert "matting" in marked  # a word in the abstract, any case
+        assert "survey" not in marked
+        await pilot.press("escape")  # no filter: nothing marked
+        await settle(pilot)
+        assert match_texts(app.detail.render(), in_detail) == []
+        assert row_matches(app, 1, in_list) == []
+
+
+async def test_field_terms_are_marked_in_their_field(make_app: AppFactory, tmp_path: Path) -> None:
+    app = make_app(roots=[write_ai_digest(tmp_path / "ai").parent])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"author:sage title:glass", "enter")
+        await settle(pilot)
+        assert app._current_paper is not None and app._current_paper.id == "2602.03001"
+        in_detail = app.detail._style("paper-detail--match").bgcolor
+        marked = match_texts(app.detail.render(), in_detail)
+        assert marked == ["Glass", "Sage"]  # not "glass" in the abstract: title: only

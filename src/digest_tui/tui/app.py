@@ -739,6 +739,11 @@ class DigestApp(App[int]):
         index = self.session.apply_result(result, partial=partial, first=first)
         paper_list = self.paper_list
         paper_list.empty_message = self._empty_message()
+        highlights = self.session.highlights()
+        paper_list.set_highlights(highlights)
+        if highlights != self.detail.highlights:
+            self.detail.highlights = highlights
+            self.detail.refresh(layout=True)
         paper_list.set_result(result.pids, self.session.day_starts(), result.date_at, index)
         self._update_header()
         if not partial:

@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from digest_tui.highlight import Highlights
 from digest_tui.library import Row
 from digest_tui.session import Marks
 from digest_tui.text import one_line
@@ -107,6 +108,10 @@ class PaperList(ScrollView, can_focus=True):
         color: $text-accent;
         text-style: bold;
     }
+    PaperList > .paper-list--match {
+        background: $accent-muted;
+        text-style: bold;
+    }
     PaperList > .paper-list--empty {
         color: $text-muted;
         text-style: italic;
@@ -124,6 +129,7 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--tag",
         "paper-list--separator",
         "paper-list--empty",
+        "paper-list--match",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -201,6 +207,8 @@ class PaperList(ScrollView, can_focus=True):
         self.filter_keys: frozenset[str] = frozenset({"slash"})
         self._type_ahead = False
         self._styles = ComponentStyles(self)
+        #: The filter's words, marked in the titles.
+        self.highlights = Highlights()
 
     def notify_style_update(self) -> None:
         self._styles.clear()
@@ -248,6 +256,11 @@ class PaperList(ScrollView, can_focus=True):
         self.cursor = -1
         self.refresh()
         self.move_to(index, force=True, by_user=False)
+
+    def set_highlights(self, highlights: Highlights) -> None:
+        if highlights != self.highlights:
+            self.highlights = highlights
+            self.refresh()
 
     def forget_rows(self) -> None:
         """Drop cached rows (titles may have changed after a rescan)."""
@@ -454,10 +467,12 @@ class PaperList(ScrollView, can_focus=True):
             tag_style = row_style + self._style("paper-list--tag")
         if index == self.cursor:
             marker_style = star_style = watch_style = row_style + Style(bold=True)
+            match_style = title_style + Style(bold=True, underline=True)
         else:
             marker_style = row_style + self._style("paper-list--marker")
             star_style = row_style + self._style("paper-list--star")
             watch_style = row_style + self._style("paper-list--watched")
+            match_style = title_style + self._style("paper-list--match")
 
         date_text = row.date or ""
         if width < 72:
@@ -489,13 +504,14 @@ class PaperList(ScrollView, can_focus=True):
         if chips_width:
             title = one_line(row.title)
             title_cells = min(cell_len(title), title_width - chips_width - 1)
-            segments.append(Segment(_fit(title, title_cells), title_style))
+            segments += self._title_segments(title, title_cells, title_style, match_style)
             segments.append(Segment(" ", row_style))
             segments.append(Segment(_fit(chips, chips_width), tag_style))
             rest = title_width - title_cells - 1 - chips_width
             segments.append(Segment(" " * (rest + 1), row_style))
         else:
-            segments.append(Segment(_fit(one_line(row.title), title_width), title_style))
+            title = one_line(row.title)
+            segments += self._title_segments(title, title_width, title_style, match_style)
             segments.append(Segment(" ", row_style))
         if author_width:
             segments.append(Segment(_fit(author, author_width), meta_style))
@@ -503,3 +519,30 @@ class PaperList(ScrollView, can_focus=True):
         segments.append(Segment(" " + date_text + " ", meta_style))
         strip = Strip(segments)
         return strip.adjust_cell_length(width, row_style)
+
+    def _title_segments(
+        self, title: str, cells: int, style: Style, match_style: Style
+    ) -> list[Segment]:
+        """The title fitted to ``cells``, the filter's words in ``match_style``."""
+        fitted = _fit(title, cells)
+        spans = self.highlights.spans("title", title) if self.highlights else []
+        if not spans:
+            return [Segment(fitted, style)]
+        kept = 0  # the characters of the title left before the ellipsis
+        for a, b in zip(fitted, title, strict=False):
+            if a != b:
+                break
+            kept += 1
+        segments: list[Segment] = []
+        at = 0
+        for start, end in spans:
+            start, end = min(start, kept), min(end, kept)
+            if start >= end:
+                continue
+            if start > at:
+                segments.append(Segment(fitted[at:start], style))
+            segments.append(Segment(fitted[start:end], match_style))
+            at = end
+        if at < len(fitted):
+            segments.append(Segment(fitted[at:], style))
+        return segments

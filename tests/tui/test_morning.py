@@ -247,3 +247,73 @@ async def test_field_terms_are_marked_in_their_field(make_app: AppFactory, tmp_p
         in_detail = app.detail._style("paper-detail--match").bgcolor
         marked = match_texts(app.detail.render(), in_detail)
         assert marked == ["Glass", "Sage"]  # not "glass" in the abstract: title: only
+
+
+# ---------------------------------------------------------------- 7. days
+
+
+def separator(app: DigestApp, index: int) -> str:
+    """The day separator drawn above row ``index`` (the first of its day)."""
+    paper_list = app.paper_list
+    y = paper_list.line_of(index) - 1 - int(paper_list.scroll_offset.y)
+    return paper_list.render_line(y).text.strip()
+
+
+async def test_day_headers_count_their_unread_papers(make_app: AppFactory, paths: Paths) -> None:
+    with StateStore(paths.data_dir) as state:
+        state.set_read_many([SECOND_ID, THIRD_ID])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.session.day_unread(0) is not None, "day counts")
+        assert separator(app, 0) == "2020-12-15 · 115 papers · 113 unread"
+        await pilot.press("r")
+        await settle(pilot)
+        assert separator(app, 0) == "2020-12-15 · 115 papers · 112 unread"
+
+
+async def test_a_key_marks_the_day_read_and_u_undoes_it(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        starts = app.session.day_starts()
+        await pilot.press("right_square_bracket")  # the second day
+        await settle(pilot)
+        assert app.paper_list.cursor == starts[1]
+        day = starts[2] - starts[1]
+        await pilot.press("D")
+        await settle(pilot)
+        date = app.paper_list.current_date
+        assert f"Marked {day} papers of {date} read. Press u to undo." in messages(app)
+        await wait_for(pilot, lambda: app.session.day_unread(starts[1]) == 0, "the day read")
+        assert separator(app, starts[1]).endswith("· all read")
+        assert app.session.day_unread(0) == starts[1]  # the other days untouched
+        assert app.session.counts.unread == 301 - day
+        await pilot.press("u")
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.session.day_unread(starts[1]) == day, "undone")
+        assert app.session.counts.unread == 301
+
+
+async def test_mark_all_says_how_many_days_it_covers(make_app: AppFactory) -> None:
+    from digest_tui.tui.screens import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        days = len(app.session.day_starts())
+        assert days > 1
+        await pilot.press("A")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert f"{days} digest days" in str(screen.detail)
+        await pilot.press("escape")
+
+
+async def test_mark_the_day_read_is_in_help_and_the_palette(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        rows = [row for row, _title in app.palette_actions()]
+        assert any(r.binding_id == "mark_day_read" and r.keys == "D" for r in rows)

@@ -42,6 +42,7 @@ from digest_tui.session import (
     SORT_LABELS,
     VIEWS,
     Counts,
+    DayUnread,
     MarkAllPlan,
     ReadingSession,
     tag_key,
@@ -595,6 +596,15 @@ class DigestApp(App[int]):
             detail += f", filter: {one_line(self.filter_text)}"
         if unread is not None:
             detail += f" ({unread:,} unread)"
+        days = self.session.day_count()
+        if days > 1:
+            result = self._result
+            assert result is not None
+            newest, oldest = result.date_at(0), result.date_at(len(result) - 1)
+            more = "+" if plan.partial else ""
+            detail += f", {days:,}{more} digest days"
+            if newest and oldest and not plan.partial:
+                detail += f" ({oldest} to {newest})"
         detail += ". Press u afterwards to undo."
 
         def answered(yes: bool | None) -> None:
@@ -609,16 +619,26 @@ class DigestApp(App[int]):
         )
         self.push_screen(ConfirmScreen(title, detail), answered)
 
+    def action_mark_day_read(self) -> None:
+        """Mark every paper of the cursor's digest day read (u undoes it)."""
+        index = self.paper_list.cursor
+        plan = self.session.plan_mark_day(index)
+        if plan is None:
+            self.notify("No papers in this view.", markup=False)
+            return
+        date = self._result.date_at(index) if self._result is not None else ""
+        self._mark_all_worker(plan, f" of {date}" if date else "")
+
     @work(thread=True, group="marks", exit_on_error=False)
-    def _mark_all_worker(self, plan: MarkAllPlan) -> None:
+    def _mark_all_worker(self, plan: MarkAllPlan, what: str = "") -> None:
         try:
             changed = self.session.compute_mark_all(plan)
         except StateError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
             return
-        self._from_thread(self._after_mark_all, changed)
+        self._from_thread(self._after_mark_all, changed, what)
 
-    def _after_mark_all(self, changed: dict[str, bool]) -> None:
+    def _after_mark_all(self, changed: dict[str, bool], what: str = "") -> None:
         self._stop_read_timer()
         self.session.apply_mark_all(changed)
         self.paper_list.refresh()
@@ -626,7 +646,8 @@ class DigestApp(App[int]):
         self._request_counts()
         n = len(changed)
         self.notify(
-            f"Marked {n:,} paper{'s' if n != 1 else ''} read. Press u to undo.", markup=False
+            f"Marked {n:,} paper{'s' if n != 1 else ''}{what} read. Press u to undo.",
+            markup=False,
         )
 
     def action_undo_mark_all(self) -> None:
@@ -744,6 +765,7 @@ class DigestApp(App[int]):
         if highlights != self.detail.highlights:
             self.detail.highlights = highlights
             self.detail.refresh(layout=True)
+        paper_list.day_unread = self.session.day_unread
         paper_list.set_result(result.pids, self.session.day_starts(), result.date_at, index)
         self._update_header()
         if not partial:
@@ -778,25 +800,34 @@ class DigestApp(App[int]):
 
     def _request_counts(self) -> None:
         self._count_gen += 1
-        self._count_worker(self.session.query, self._count_gen, self.view, len(self.session))
+        # Unread papers per digest day, for the day separators (digest order only).
+        days = self.session.day_count() > 1
+        self._count_worker(
+            self.session.query, self._count_gen, self.view, len(self.session), days=days
+        )
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False)
-    def _count_worker(self, query: Query, gen: int, view: str, shown: int) -> None:
+    def _count_worker(
+        self, query: Query, gen: int, view: str, shown: int, *, days: bool = False
+    ) -> None:
         if shown > 5000:
             time.sleep(COUNT_PAUSE)  # big lists: let quick changes settle first
             if gen != self._count_gen:
                 return
         try:
             counts = self.session.compute_counts(query, view, shown)
+            day_unread = self.session.compute_day_unread(query) if days else None
         except Exception:
             return
         if gen != self._count_gen or self._reader_closing:
             return
-        self._from_thread(self._apply_counts, gen, counts)
+        self._from_thread(self._apply_counts, gen, counts, day_unread)
 
-    def _apply_counts(self, gen: int, counts: Counts) -> None:
+    def _apply_counts(self, gen: int, counts: Counts, days: DayUnread | None = None) -> None:
         if gen == self._count_gen:
             self.session.counts = counts
+            if days is not None and self.session.apply_day_unread(days):
+                self.paper_list.refresh()
             self._update_header()
 
     def _update_header(self) -> None:

@@ -194,6 +194,8 @@ class PaperList(ScrollView, can_focus=True):
         self.marks = marks
         self.pids: array[int] = array("q")
         self._date_at: Callable[[int], str] = lambda _index: ""
+        #: Unread papers of the day of a row (None: not counted yet).
+        self.day_unread: Callable[[int], int | None] = lambda _index: None
         self._boundaries: list[int] = []
         self._separator_lines: list[int] = []
         self._show_separators = False
@@ -436,7 +438,10 @@ class PaperList(ScrollView, can_focus=True):
         if kind == "separator":
             date = self._date_at(index)
             start, end = self.indices_of_day(index)
-            label = f" {date or 'no date'} · {end - start} paper{'s' if end - start != 1 else ''}"
+            label = f" {date or 'no date'} · {end - start:,} paper{'s' if end - start != 1 else ''}"
+            unread = self.day_unread(index)
+            if unread is not None:
+                label += f" · {unread:,} unread" if unread else " · all read"
             style = base + self._style("paper-list--separator")
             return Strip([Segment(_fit(label, width), style)], width)
         return self._render_row(index, width, base)

@@ -317,3 +317,60 @@ async def test_mark_the_day_read_is_in_help_and_the_palette(make_app: AppFactory
         await settle(pilot)
         rows = [row for row, _title in app.palette_actions()]
         assert any(r.binding_id == "mark_day_read" and r.keys == "D" for r in rows)
+
+
+# ---------------------------------------------------------------- 8. the cursor where the eye is
+
+
+def cursor_screen_line(app: DigestApp) -> int:
+    paper_list = app.paper_list
+    return paper_list.line_of(paper_list.cursor) - int(paper_list.scroll_offset.y)
+
+
+def separator_on_screen(app: DigestApp) -> bool:
+    paper_list = app.paper_list
+    start, _ = paper_list.indices_of_day(paper_list.cursor)
+    y = paper_list.line_of(start) - 1 - int(paper_list.scroll_offset.y)
+    return 0 <= y < paper_list.scrollable_content_region.height
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (200, 50)])
+@pytest.mark.parametrize(
+    ("keyword", "minimum"),
+    [("Panoptic Segmentation", 4), ("Watermark Removal", 11), ("Stacked Attention-guided", 56)],
+)
+async def test_the_start_shows_the_day_and_its_first_unread_paper(
+    make_app: AppFactory, size: tuple[int, int], keyword: str, minimum: int
+) -> None:
+    app = make_app(config=Config(mark_read_delay=-1, watch=WatchList(keywords=(keyword,))))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: bool(app.marks.watched), "the watch list")
+        await settle(pilot)
+        row = app.paper_list.cursor
+        assert row == app.session.first_unread_index() and row >= minimum
+        height = app.paper_list.scrollable_content_region.height
+        y = cursor_screen_line(app)
+        assert 0 <= y < height - 1 or height < 3, (y, height)  # not on the last line
+        if app.paper_list.line_of(row) + 1 < height:  # header and paper fit: both shown
+            assert separator_on_screen(app)
+            assert app.paper_list.scroll_offset.y == 0
+        else:
+            assert y <= height // 3
+
+
+async def test_the_current_paper_stays_visible_after_a_resize(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        for _ in range(30):
+            await pilot.press("j")
+        await settle(pilot)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await wait_for(
+            pilot,
+            lambda: 0 <= cursor_screen_line(app) < app.paper_list.scrollable_content_region.height,
+            "the cursor on screen",
+        )
+        assert app.paper_list.cursor == 30

@@ -497,7 +497,9 @@ class DigestApp(App[int]):
         if new_watched and not self._cursor_chosen and self.session.pending_jump is None:
             # A day's digest starts with what the user follows.
             if len(self.session):
-                self.paper_list.move_to(self.session.first_unread_index(), by_user=False)
+                self.paper_list.move_to(
+                    self.session.first_unread_index(), by_user=False, reveal=True
+                )
         paper = self._current_paper
         if paper is not None:
             self.detail.watched = paper.id in watched
@@ -766,7 +768,13 @@ class DigestApp(App[int]):
             self.detail.highlights = highlights
             self.detail.refresh(layout=True)
         paper_list.day_unread = self.session.day_unread
-        paper_list.set_result(result.pids, self.session.day_starts(), result.date_at, index)
+        paper_list.set_result(
+            result.pids,
+            self.session.day_starts(),
+            result.date_at,
+            index,
+            reveal=first and not self._cursor_chosen,
+        )
         self._update_header()
         if not partial:
             self._request_counts()

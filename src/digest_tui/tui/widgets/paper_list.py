@@ -241,10 +241,13 @@ class PaperList(ScrollView, can_focus=True):
         day_starts: list[int],
         date_at: Callable[[int], str],
         index: int,
+        *,
+        reveal: bool = False,
     ) -> None:
         """Show a new list: ``pids`` in display order, the indices where each
         digest day starts, the date of a row, and the row for the cursor
-        (chosen by the reading session)."""
+        (chosen by the reading session); ``reveal``: show the cursor's row
+        where the eye starts (see :meth:`reveal_cursor`)."""
         self.pids = pids
         self._date_at = date_at
         self._boundaries = day_starts
@@ -257,7 +260,7 @@ class PaperList(ScrollView, can_focus=True):
         self.virtual_size = Size(0, self.line_count)
         self.cursor = -1
         self.refresh()
-        self.move_to(index, force=True, by_user=False)
+        self.move_to(index, force=True, by_user=False, reveal=reveal)
 
     def set_highlights(self, highlights: Highlights) -> None:
         if highlights != self.highlights:
@@ -339,7 +342,13 @@ class PaperList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ cursor
 
     def move_to(
-        self, index: int, *, force: bool = False, by_user: bool = True, to_top: bool = False
+        self,
+        index: int,
+        *,
+        force: bool = False,
+        by_user: bool = True,
+        to_top: bool = False,
+        reveal: bool = False,
     ) -> None:
         count = len(self.pids)
         if count == 0:
@@ -368,7 +377,35 @@ class PaperList(ScrollView, can_focus=True):
                 force=True,
                 top=to_top,
             )
+            if reveal:
+                self.reveal_cursor()
+                # Before the first layout the list has no height yet: again after it.
+                self.call_after_refresh(self.reveal_cursor)
         self.post_message(self.Highlighted(self, self.current_pid, index, by_user=by_user))
+
+    def reveal_cursor(self) -> None:
+        """Scroll so the eye finds the cursor at the top: its day's separator
+        on the first line when both fit on screen, else the cursor a few
+        lines down from the top."""
+        height = self.scrollable_content_region.height
+        if self.cursor < 0 or height <= 0:
+            return
+        line = self.line_of(self.cursor)
+        start, _ = self.indices_of_day(self.cursor)
+        top = self.line_of(start) - (1 if self._show_separators else 0)
+        if line - top >= height:
+            top = line - min(2, height // 3)
+        self.scroll_to(y=max(0, top), animate=False, immediate=True, force=True)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """A smaller window keeps the current paper on screen."""
+        self.call_after_refresh(self._keep_cursor_visible)
+
+    def _keep_cursor_visible(self) -> None:
+        if self.cursor < 0:
+            return
+        line = self.line_of(self.cursor)
+        self.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True, force=True)
 
     def _page_rows(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)

@@ -22,6 +22,8 @@ workers; every other method changes the session and belongs to one thread
 from __future__ import annotations
 
 import bisect
+import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -51,6 +53,25 @@ SORT_LABELS: dict[str, str] = {
 _FIRST_UNREAD_SPAN = 2000
 #: A pid shifted right by this is its digest day (see :mod:`digest_tui.library`).
 _DAY_SHIFT = FID_BITS + POS_BITS
+
+
+_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def pinned_day(query: Query) -> str | None:
+    """The one digest day a query's ``date:`` term selects (``date:2020-12-14``,
+    ``date:today``, ``date:yesterday``), or None."""
+    for term in query.terms:
+        if term.field != "date" or term.negated:
+            continue
+        value = term.value.strip().lower()
+        if value == "today":
+            return dt.date.today().isoformat()
+        if value == "yesterday":
+            return (dt.date.today() - dt.timedelta(days=1)).isoformat()
+        if _DAY_RE.match(value):
+            return value
+    return None
 
 
 def day_key(pid: int) -> int:
@@ -171,6 +192,7 @@ class ReadingSession:
         self._unread: set[int] | None = None
         self._highlights: tuple[str, Highlights] = ("", Highlights())
         self._day_unread: DayUnread | None = None
+        self._pinned_day: str | None = None
 
     # ------------------------------------------------------------ the query
 
@@ -211,13 +233,20 @@ class ReadingSession:
     # ------------------------------------------------------------ the result
 
     def apply_result(
-        self, result: SearchResult, *, partial: bool = False, first: bool = False
+        self,
+        result: SearchResult,
+        *,
+        partial: bool = False,
+        first: bool = False,
+        fresh: bool = False,
     ) -> int:
         """Show ``result``; returns the cursor's index.
 
         The cursor stays on the paper it was on (or the one the user chose, or
         a pending jump) wherever the new list has it; else it goes to the first
-        unread paper of the newest day (``first``) or the top.
+        unread paper of the newest day (``first``) or the top.  ``fresh``: the
+        user has not chosen a paper yet and newer digests may have arrived (a
+        first scan): only a pending jump is kept.
         """
         self.result = result
         self.partial = partial
@@ -225,7 +254,10 @@ class ReadingSession:
         self._day_starts = None
         self._unread = None
         self._day_unread = None
-        keep = self.pending_jump or self.anchor_id or self.current_id
+        self._pinned_day = pinned_day(result.query)
+        keep = (
+            self.pending_jump if fresh else (self.pending_jump or self.anchor_id or self.current_id)
+        )
         self.pending_jump = None
         index = self.index_of_id(keep) if keep else -1
         if index < 0:
@@ -279,8 +311,23 @@ class ReadingSession:
 
     def day_starts(self) -> list[int]:
         if self._day_starts is None:
-            self._day_starts = self.result.day_starts() if self.result is not None else []
+            result = self.result
+            if result is None:
+                self._day_starts = []
+            elif self._pinned_day is not None and result.sort == "digest":
+                # One day asked for: one group, even for papers a newer digest lists too.
+                self._day_starts = [0] if len(result) else []
+            else:
+                self._day_starts = result.day_starts()
         return self._day_starts
+
+    def date_at(self, index: int) -> str:
+        """The digest date shown for row ``index``: the day a ``date:`` filter
+        asked for, else the newest digest listing the paper."""
+        if self._pinned_day is not None:
+            return self._pinned_day
+        result = self.result
+        return result.date_at(index) if result is not None else ""
 
     def day_of(self, index: int) -> tuple[int, int]:
         """The ``[start, end)`` rows of the digest day of row ``index``."""
@@ -609,7 +656,7 @@ class ReadingSession:
             return None
         start, end = self.day_of(index)
         if self.partial and end >= len(result):
-            date = result.date_at(index)
+            date = self.date_at(index)
             query = self.query.with_terms(f"date:{date}") if date else self.query
             return MarkAllPlan(None, result.generation, query, end - start, True)
         return MarkAllPlan(

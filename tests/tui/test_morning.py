@@ -374,3 +374,59 @@ async def test_the_current_paper_stays_visible_after_a_resize(make_app: AppFacto
             "the cursor on screen",
         )
         assert app.paper_list.cursor == 30
+
+
+# ---------------------------------------------------------------- 9. mixed corpora
+
+
+def one_paper_digest(folder: Path, date: str) -> None:
+    """A later ai-enhanced digest listing the first paper of the fixture again."""
+    text = (FORMATS / "ai_enhanced_2026-02-04.md").read_text(encoding="utf-8")
+    head, _, _rest = text.partition("### [2]")
+    (folder / f"{date}.md").write_text(head, encoding="utf-8")
+
+
+async def test_a_date_filter_shows_the_day_it_asked_for(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    folder = write_ai_digest(tmp_path / "ai").parent
+    one_paper_digest(folder, "2026-02-05")  # the first paper, listed again a day later
+    app = make_app(roots=[folder])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.paper_list.current_date == "2026-02-05"
+        await pilot.press("slash", *"date:2026-02-04", "enter")
+        await settle(pilot)
+        assert len(app.paper_list.pids) == 2
+        assert app.paper_list.current_date == "2026-02-04"
+        info = app.query_one("#header").info  # type: ignore[attr-defined]
+        assert info.date == "2026-02-04"
+        assert app.session.day_starts() == [0]  # one group: the day asked for
+
+
+async def test_the_first_open_lands_on_the_newest_day_of_all_formats(
+    make_app: AppFactory, tmp_path: Path, seeds_dir: Path
+) -> None:
+    """Files are indexed newest path first, whatever their dates: the reader
+    first shows what it found first, then the newest day once it is indexed."""
+    old = tmp_path / "z-old"
+    seeds_dir.rename(old)
+    new = tmp_path / "a-new"
+    new.mkdir()
+    app = make_app(roots=[old, new], prescan=False, scan_on_start=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # A first scan's first batch: the digests found first are older ones ...
+        app.library.scan(workers=1)
+        app._show_partial_index(True)
+        await settle(pilot)
+        assert app.paper_list.current_date == "2020-12-15"
+        # ... and the newest day arrives in a later batch.
+        write_ai_digest(new)
+        report = app.library.scan(workers=1)
+        app._after_scan(report, 0, 1, False)
+        await settle(pilot)
+        assert app.paper_list.current_date == "2026-02-04"
+        assert app.paper_list.cursor == 0
+        info = app.query_one("#header").info  # type: ignore[attr-defined]
+        assert info.date == "2026-02-04"

@@ -163,6 +163,9 @@ class DigestApp(App[int]):
         self._cursor_chosen = False  # the user has moved the cursor since the start
         self._watch_timer: Timer | None = None
         self._search_gen = 0
+        #: Searches up to this one come from a first scan: newer digests may
+        #: have arrived, so the cursor goes to the newest day's first unread.
+        self._fresh_gen = 0
         self._count_gen = 0
         self._exit_after_next_result = False
         self._read_timer: Timer | None = None
@@ -602,7 +605,7 @@ class DigestApp(App[int]):
         if days > 1:
             result = self._result
             assert result is not None
-            newest, oldest = result.date_at(0), result.date_at(len(result) - 1)
+            newest, oldest = self.session.date_at(0), self.session.date_at(len(result) - 1)
             more = "+" if plan.partial else ""
             detail += f", {days:,}{more} digest days"
             if newest and oldest and not plan.partial:
@@ -628,7 +631,7 @@ class DigestApp(App[int]):
         if plan is None:
             self.notify("No papers in this view.", markup=False)
             return
-        date = self._result.date_at(index) if self._result is not None else ""
+        date = self.session.date_at(index)
         self._mark_all_worker(plan, f" of {date}" if date else "")
 
     @work(thread=True, group="marks", exit_on_error=False)
@@ -759,7 +762,8 @@ class DigestApp(App[int]):
     ) -> None:
         if gen != self._search_gen:
             return
-        index = self.session.apply_result(result, partial=partial, first=first)
+        fresh = first and gen <= self._fresh_gen and not self._cursor_chosen
+        index = self.session.apply_result(result, partial=partial, first=first, fresh=fresh)
         paper_list = self.paper_list
         paper_list.empty_message = self._empty_message()
         highlights = self.session.highlights()
@@ -771,7 +775,7 @@ class DigestApp(App[int]):
         paper_list.set_result(
             result.pids,
             self.session.day_starts(),
-            result.date_at,
+            self.session.date_at,
             index,
             reveal=first and not self._cursor_chosen,
         )
@@ -1512,7 +1516,8 @@ class DigestApp(App[int]):
     def _show_partial_index(self, first: bool) -> None:
         if first or self._result is None or not len(self._result):
             self.paper_list.forget_rows()
-            self._request_search(first=self.session.anchor_id is None)
+            self._request_search(first=not self._cursor_chosen)
+            self._fresh_gen = self._search_gen
 
     def _scan_failed(self, message: str) -> None:
         self._scanning = False
@@ -1540,6 +1545,8 @@ class DigestApp(App[int]):
             self.paper_list.forget_rows()
             self.session.current_paper = None
             self._request_search(first=before == 0)
+            if before == 0:
+                self._fresh_gen = self._search_gen
         else:
             self.paper_list.empty_message = self._empty_message()
             self._update_header()

@@ -430,3 +430,102 @@ async def test_the_first_open_lands_on_the_newest_day_of_all_formats(
         assert app.paper_list.cursor == 0
         info = app.query_one("#header").info  # type: ignore[attr-defined]
         assert info.date == "2026-02-04"
+
+
+# ---------------------------------------------------------------- 10. clearer messages
+
+
+async def test_an_offline_download_names_the_paper_the_host_and_the_network(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest_tui.download as download_module
+
+    def offline(*_args: object, **_kwargs: object) -> None:
+        raise download_module.DownloadError("cannot download: [Errno -2] Name or service not known")
+
+    monkeypatch.setattr(download_module, "download", offline)
+    app = make_app(config=Config(mark_read_delay=-1, download_dir=tmp_path / "papers"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        said = [m for m in messages(app) if "download" in m]
+        assert said == [
+            "cannot download 2012.07810.pdf from arxiv.org: the network is unreachable"
+            " ([Errno -2] Name or service not known)"
+        ]
+
+
+async def test_with_no_browser_o_copies_the_link_and_says_so(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import webbrowser
+
+    def no_browser(*_args: object) -> None:
+        raise webbrowser.Error("could not locate runnable browser")
+
+    monkeypatch.setattr(webbrowser, "get", no_browser)
+    monkeypatch.setattr(webbrowser, "open", lambda *_a, **_k: pytest.fail("opened"))
+    app = make_app(opener=None)
+    copied: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert copied == ["https://arxiv.org/pdf/2012.07810.pdf"]
+        said = messages(app)
+        assert any(m.startswith("No web browser found here. Copied") for m in said), said
+        assert not any(m.startswith("Opening") for m in said)
+
+
+async def test_the_empty_folder_screen_sees_a_config_file_under_home(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    from digest_tui.tui.screens import FirstRunScreen
+
+    config_file = Path.home() / ".config" / "digest-tui" / "config.toml"
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text('paths = ["~/nowhere"]\n', encoding="utf-8")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    app = make_app(roots=[empty], config_file=config_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, FirstRunScreen)
+        text = str(app.screen.query_one("#first-run-body").render())
+        assert "~/.config/digest-tui/config.toml (exists)" in text, text
+
+
+async def test_an_unknown_key_binding_id_names_the_file_and_the_nearest_id(
+    make_app: AppFactory, paths: Paths
+) -> None:
+    app = make_app(config=Config(mark_read_delay=-1, keys={"next_unred": "x"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        said = [m for m in messages(app) if m.startswith("[keys]")]
+        assert len(said) == 1
+        assert str(paths.config_file) in said[0] or "config.toml" in said[0]
+        assert "'next_unred' is not a key binding id" in said[0]
+        assert "did you mean 'next_unread'?" in said[0]
+
+
+async def test_at_80_columns_the_header_keeps_the_filter_and_the_sort(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"matting -survey", "enter", "z", "z")
+        await settle(pilot)
+        header = app.query_one("#header").render()
+        text = str(header)
+        assert "matting -survey" in text and "by title" in text, text
+        assert len(text) <= 80
+        long_filter = 'title:"background matting" abs:"high resolution" -survey -review'
+        await pilot.press("slash", "ctrl+u", *long_filter, "enter")
+        await settle(pilot)
+        text = str(app.query_one("#header").render())
+        assert "by title" in text and "…" in text, text
+        assert text.count("…") == 1 and 'title:"back' in text and "-review" in text, text
+        assert len(text) <= 80

@@ -9,6 +9,7 @@ messages up to this class, which coordinates them.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import os
 import re
 import signal
@@ -20,7 +21,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from rich.text import Text
 from textual import on, work
@@ -96,6 +97,40 @@ def pdf_filename(paper: Paper) -> str:
     version = f"v{paper.version}" if paper.version else ""
     stem = _UNSAFE_NAME.sub("_", one_line(paper.id) + version).strip("._")
     return f"{stem or 'paper'}.pdf"
+
+
+#: What a failed download's reason says when the network cannot be reached.
+_OFFLINE_SIGNS = (
+    "name or service not known",
+    "temporary failure in name resolution",
+    "no address associated",
+    "nodename nor servname",
+    "network is unreachable",
+    "no route to host",
+    "errno -2]",
+    "errno -3]",
+    "errno -5]",
+)
+
+
+def download_problem(name: str, url: str, reason: str) -> str:
+    """One line on a failed download: the file, the host, and why, in words."""
+    host = urlsplit(url).hostname or "the server"
+    detail = one_line(reason).removeprefix("cannot download: ")
+    if any(sign in detail.casefold() for sign in _OFFLINE_SIGNS):
+        return f"cannot download {name} from {host}: the network is unreachable ({detail})"
+    return f"cannot download {name} from {host}: {detail}"
+
+
+def _has_browser() -> bool:
+    """Whether Python's webbrowser module finds a browser to start."""
+    import webbrowser
+
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
 
 
 def _display_path(path: Path) -> str:
@@ -296,12 +331,18 @@ class DigestApp(App[int]):
     def _apply_keymap(self) -> None:
         known = set(self.all_binding_ids())
         keymap: dict[str, str] = {}
+        where = f" in {_display_path(self.config_file)}" if self.config_file else ""
         for binding_id, keys in self.config.keys.items():
             if binding_id in known:
                 keymap[binding_id] = keys
             else:
+                close = difflib.get_close_matches(binding_id, sorted(known), n=1, cutoff=0.5)
+                hint = f"did you mean {close[0]!r}? " if close else ""
                 self.notify(
-                    f"[keys] {binding_id!r} is not a key binding id; ignored (see ? for ids)",
+                    one_line(
+                        f"[keys]{where}: {binding_id!r} is not a key binding id;"
+                        f" {hint}ignored (? lists the ids)"
+                    ),
                     severity="warning",
                     markup=False,
                     timeout=8,
@@ -1066,7 +1107,6 @@ class DigestApp(App[int]):
             self.copy_link(url, why="Over SSH nothing is started on this host. ")
             return
         self._open_worker(url)
-        self.notify(f"Opening {_link_markup(url)}", markup=True, timeout=3)
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Textual's own link opening goes through the same rules."""
@@ -1074,11 +1114,16 @@ class DigestApp(App[int]):
 
     @work(thread=True, group="open", exit_on_error=False)
     def _open_worker(self, url: str) -> None:
+        if self._opener is None and not self.config.opener and not _has_browser():
+            self._from_thread(self.copy_link, url, why="No web browser found here. ")
+            return
         opener = self._opener or partial(open_url, command=self.config.opener)
         try:
             opener(url)
         except OpenError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
+            return
+        self._from_thread(self.notify, f"Opening {_link_markup(url)}", markup=True, timeout=3)
 
     def action_copy_bibtex(self) -> None:
         paper = self._sync_current()
@@ -1128,7 +1173,7 @@ class DigestApp(App[int]):
         except DownloadError as exc:
             if self._download_cancel.is_set():
                 return
-            self._from_thread(self._download_done, None, one_line(str(exc)))
+            self._from_thread(self._download_done, None, download_problem(name, url, str(exc)))
             return
         except Exception as exc:
             self._from_thread(self._download_done, None, f"download failed: {one_line(str(exc))}")
@@ -1583,6 +1628,7 @@ class DigestApp(App[int]):
                 Path(_display_path(self.config_file)) if self.config_file else None,
                 self.sample_path,
                 files_seen,
+                config_exists=self.config_file.exists() if self.config_file else None,
             )
         )
 

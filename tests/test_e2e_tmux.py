@@ -230,3 +230,28 @@ def test_a_rescan_after_a_new_entry_keeps_the_cursor_on_its_paper(
     read = listed_ids(seeds_dir, "is:read", env)
     assert "2012.09999" not in read
     assert set(read) <= {"2012.07810", "2012.07791", "2012.07773", FOURTH_ID}
+
+
+def test_a_failing_editor_gives_the_screen_back(seeds_dir: Path, tmp_path: Path) -> None:
+    """`e` with an editor that exits 1 (vim's ``:cq``): the reader comes back,
+    redrawn, says what went wrong, and goes on reading keys."""
+    editor = tmp_path / "fail-editor.py"
+    editor.write_text("import sys\nsys.exit(1)\n", encoding="utf-8")
+    env = terminal_env(tmp_path)
+    env.pop("VISUAL", None)
+    env["EDITOR"] = f"{sys.executable} {editor}"
+    tmux = Tmux(env)
+    try:
+        tmux.start([installed_command(), str(seeds_dir)])
+        tmux.wait_for(lambda s: FIRST_TITLE[:24] in s)
+        tmux.keys("e")
+        # The notification wraps where the toast's width says: read it as one line.
+        screen = tmux.wait_for(lambda s: "exited with" in " ".join(s.split()), timeout=60)
+        assert FIRST_TITLE[:24] in screen  # redrawn, not blank
+        tmux.keys("s")  # keys work again
+        tmux.wait_for(starred_row, timeout=60)
+        tmux.keys("q")
+        tmux.wait_gone()
+    finally:
+        tmux.kill()
+    assert listed_ids(seeds_dir, "is:noted", env) == []

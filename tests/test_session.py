@@ -195,3 +195,70 @@ def test_jump_widens_the_view_when_the_paper_is_hidden(session: ReadingSession) 
     assert session.view == "all" and session.filter_text == ""
     index = show(session)
     assert session.id_at(index) == FOURTH_ID
+
+
+# ---------------------------------------------------------------- issue 11: days
+
+
+def test_unread_papers_are_counted_per_digest_day(session: ReadingSession) -> None:
+    starts = session.day_starts()
+    assert len(starts) > 1
+    assert session.day_unread(0) is None  # not counted yet
+    assert session.apply_day_unread(session.compute_day_unread(session.query))
+    sizes = [b - a for a, b in zip(starts, [*starts[1:], len(session)], strict=True)]
+    assert [session.day_unread(i) for i in starts] == sizes  # nothing read yet
+    first = session.id_at(0)
+    assert first is not None
+    session.set_mark(first, read=True)  # the session's own marks keep the counts
+    assert session.day_unread(0) == sizes[0] - 1
+    assert session.day_unread(starts[1]) == sizes[1]
+    session.set_mark(first, read=False)
+    assert session.day_unread(0) == sizes[0]
+
+
+def test_day_counts_read_at_another_generation_are_not_kept(
+    session: ReadingSession, seeds_dir: Path
+) -> None:
+    days = session.compute_day_unread(session.query)
+    insert_at_top(seeds_dir)
+    session.library.scan(workers=1)
+    show(session)
+    assert not session.apply_day_unread(days)
+    assert session.day_unread(0) is None
+
+
+def test_marking_a_day_read_marks_that_day_only_and_undoes(session: ReadingSession) -> None:
+    starts = session.day_starts()
+    second_day = starts[1]
+    plan = session.plan_mark_day(second_day + 2)
+    assert plan is not None and plan.count == starts[2] - starts[1]
+    changed = session.compute_mark_all(plan)
+    session.apply_mark_all(changed)
+    assert len(changed) == plan.count
+    ids = [session.id_at(i) for i in range(len(session))]
+    read = {i for i, paper_id in enumerate(ids) if session.marks.is_read(paper_id or "")}
+    assert read == set(range(starts[1], starts[2]))
+    assert session.apply_day_unread(session.compute_day_unread(session.query))
+    assert session.day_unread(second_day) == 0
+    assert session.day_unread(0) == starts[1]
+    assert session.undo_mark_all() == plan.count
+    assert not any(session.marks.is_read(paper_id or "") for paper_id in ids)
+
+
+def test_a_day_running_past_the_first_screen_is_marked_by_its_date(
+    session: ReadingSession,
+) -> None:
+    page = session.search(session.query, limit=50)  # the first screen of a longer day
+    session.apply_result(page, partial=True)
+    plan = session.plan_mark_day(10)
+    assert plan is not None and plan.pids is None and plan.partial
+    changed = session.compute_mark_all(plan)
+    assert len(changed) == 115  # the whole day of 2020-12-15, not the 50 shown
+
+
+def test_highlights_follow_the_filter(session: ReadingSession) -> None:
+    assert not session.highlights()
+    session.filter_text = 'matting "image fusion" -survey'
+    assert session.highlights().title == ("matting", "image fusion")
+    session.filter_text = "title:("
+    assert session.highlights().title == ()

@@ -22,10 +22,13 @@ workers; every other method changes the session and belongs to one thread
 from __future__ import annotations
 
 import bisect
+import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from digest_tui.library import Library, SearchResult
+from digest_tui.highlight import Highlights, highlights_for
+from digest_tui.library import FID_BITS, POS_BITS, Library, SearchResult
 from digest_tui.models import Paper
 from digest_tui.query import SORTS, Query, parse_query
 from digest_tui.state import StateStore
@@ -48,6 +51,32 @@ SORT_LABELS: dict[str, str] = {
 
 #: Rows looked at for the first unread paper when the list has no days.
 _FIRST_UNREAD_SPAN = 2000
+#: A pid shifted right by this is its digest day (see :mod:`digest_tui.library`).
+_DAY_SHIFT = FID_BITS + POS_BITS
+
+
+_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def pinned_day(query: Query) -> str | None:
+    """The one digest day a query's ``date:`` term selects (``date:2020-12-14``,
+    ``date:today``, ``date:yesterday``), or None."""
+    for term in query.terms:
+        if term.field != "date" or term.negated:
+            continue
+        value = term.value.strip().lower()
+        if value == "today":
+            return dt.date.today().isoformat()
+        if value == "yesterday":
+            return (dt.date.today() - dt.timedelta(days=1)).isoformat()
+        if _DAY_RE.match(value):
+            return value
+    return None
+
+
+def day_key(pid: int) -> int:
+    """The digest day a pid belongs to (its newest appearance)."""
+    return int(pid) >> _DAY_SHIFT
 
 
 def tag_key(tag: str) -> str:
@@ -119,6 +148,15 @@ class Counts:
     starred: int | None = None
 
 
+@dataclass(slots=True)
+class DayUnread:
+    """Unread papers of each digest day of a result (by :func:`day_key`),
+    read at the result's index generation."""
+
+    generation: int
+    counts: dict[int, int]
+
+
 class ReadingSession:
     """The view model of one reader over a library and the user's state."""
 
@@ -152,8 +190,19 @@ class ReadingSession:
         self._change_seq = 0
         self._day_starts: list[int] | None = None
         self._unread: set[int] | None = None
+        self._highlights: tuple[str, Highlights] = ("", Highlights())
+        self._day_unread: DayUnread | None = None
+        self._pinned_day: str | None = None
 
     # ------------------------------------------------------------ the query
+
+    def highlights(self) -> Highlights:
+        """The filter's words and phrases, to show where they matched."""
+        text, found = self._highlights
+        if text != self.filter_text:
+            found = highlights_for(self.filter_text)
+            self._highlights = (self.filter_text, found)
+        return found
 
     def view_query(self, filter_text: str | None = None) -> Query:
         """The filter plus the view's own terms; raises ``QueryError``."""
@@ -184,20 +233,31 @@ class ReadingSession:
     # ------------------------------------------------------------ the result
 
     def apply_result(
-        self, result: SearchResult, *, partial: bool = False, first: bool = False
+        self,
+        result: SearchResult,
+        *,
+        partial: bool = False,
+        first: bool = False,
+        fresh: bool = False,
     ) -> int:
         """Show ``result``; returns the cursor's index.
 
         The cursor stays on the paper it was on (or the one the user chose, or
         a pending jump) wherever the new list has it; else it goes to the first
-        unread paper of the newest day (``first``) or the top.
+        unread paper of the newest day (``first``) or the top.  ``fresh``: the
+        user has not chosen a paper yet and newer digests may have arrived (a
+        first scan): only a pending jump is kept.
         """
         self.result = result
         self.partial = partial
         self.counts = Counts()
         self._day_starts = None
         self._unread = None
-        keep = self.pending_jump or self.anchor_id or self.current_id
+        self._day_unread = None
+        self._pinned_day = pinned_day(result.query)
+        keep = (
+            self.pending_jump if fresh else (self.pending_jump or self.anchor_id or self.current_id)
+        )
         self.pending_jump = None
         index = self.index_of_id(keep) if keep else -1
         if index < 0:
@@ -251,8 +311,23 @@ class ReadingSession:
 
     def day_starts(self) -> list[int]:
         if self._day_starts is None:
-            self._day_starts = self.result.day_starts() if self.result is not None else []
+            result = self.result
+            if result is None:
+                self._day_starts = []
+            elif self._pinned_day is not None and result.sort == "digest":
+                # One day asked for: one group, even for papers a newer digest lists too.
+                self._day_starts = [0] if len(result) else []
+            else:
+                self._day_starts = result.day_starts()
         return self._day_starts
+
+    def date_at(self, index: int) -> str:
+        """The digest date shown for row ``index``: the day a ``date:`` filter
+        asked for, else the newest digest listing the paper."""
+        if self._pinned_day is not None:
+            return self._pinned_day
+        result = self.result
+        return result.date_at(index) if result is not None else ""
 
     def day_of(self, index: int) -> tuple[int, int]:
         """The ``[start, end)`` rows of the digest day of row ``index``."""
@@ -378,6 +453,7 @@ class ReadingSession:
         self.state_version = version
         if changed:
             self._unread = None
+            self._day_unread = None
             self.counts = Counts()
         return set(changed)
 
@@ -421,15 +497,28 @@ class ReadingSession:
         self.counts = Counts(unread, starred_count)
 
     def _note_unread(self, paper_id: str, unread: bool) -> None:
-        if self._unread is None:
+        if self._unread is None and self._day_unread is None:
             return
         pid = self.library.pid_of(paper_id)
         if pid is None:
             return
-        if unread:
-            self._unread.add(pid)
-        else:
-            self._unread.discard(pid)
+        if self._unread is not None:
+            if unread:
+                self._unread.add(pid)
+            else:
+                self._unread.discard(pid)
+        days = self._day_unread
+        if days is not None and self._shows_pid(pid):
+            key = day_key(pid)
+            days.counts[key] = max(0, days.counts.get(key, 0) + (1 if unread else -1))
+
+    def _shows_pid(self, pid: int) -> bool:
+        result = self.result
+        if result is None or result.sort != "digest":
+            return False
+        pids = result.pids
+        i = bisect.bisect_left(pids, pid)
+        return i < len(pids) and pids[i] == pid
 
     # ------------------------------------------------------------ mark all
 
@@ -475,6 +564,7 @@ class ReadingSession:
         self.undo = changed
         self.marks.read.update(changed)
         self._unread = None
+        self._day_unread = None
         self.counts = Counts()
 
     def undo_mark_all(self) -> int:
@@ -489,6 +579,7 @@ class ReadingSession:
         for paper_id, value in undo.items():
             self.marks.set_read(paper_id, value)
         self._unread = None
+        self._day_unread = None
         self.counts = Counts()
         return len(undo)
 
@@ -528,3 +619,52 @@ class ReadingSession:
         self.view = "all"
         self.filter_text = ""
         return -1
+
+    # ------------------------------------------------------------ days
+
+    def compute_day_unread(self, query: Query) -> DayUnread:
+        """The unread papers of each digest day of ``query`` (any thread):
+        one query, then a bisection per day, never a walk over the rows."""
+        unread = self.library.search(query.with_terms("is:unread"), sort="digest")
+        starts = unread.day_starts()
+        pids = unread.pids
+        counts: dict[int, int] = {}
+        for k, start in enumerate(starts):
+            end = starts[k + 1] if k + 1 < len(starts) else len(pids)
+            counts[day_key(pids[start])] = end - start
+        return DayUnread(unread.generation, counts)
+
+    def apply_day_unread(self, days: DayUnread) -> bool:
+        """Keep per-day counts read for the result shown; False when stale."""
+        result = self.result
+        if result is None or days.generation != result.generation:
+            return False
+        self._day_unread = days
+        return True
+
+    def day_unread(self, index: int) -> int | None:
+        """Unread papers of the digest day of row ``index`` (None: not known yet)."""
+        days = self._day_unread
+        pid = self.pid_at(index)
+        if days is None or pid is None:
+            return None
+        return days.counts.get(day_key(pid), 0)
+
+    def day_count(self) -> int:
+        """The digest days of the list (of the first screen, when partial)."""
+        return len(self.day_starts())
+
+    def plan_mark_day(self, index: int) -> MarkAllPlan | None:
+        """What "mark the day read" would mark: the rows of the day of row
+        ``index``; a day that runs past a first screen is asked by its date."""
+        result = self.result
+        if result is None or not 0 <= index < len(result):
+            return None
+        start, end = self.day_of(index)
+        if self.partial and end >= len(result):
+            date = self.date_at(index)
+            query = self.query.with_terms(f"date:{date}") if date else self.query
+            return MarkAllPlan(None, result.generation, query, end - start, True)
+        return MarkAllPlan(
+            result.pids[start:end], result.generation, self.query, end - start, False
+        )

@@ -252,7 +252,8 @@ async def test_negative_delay_marks_only_by_key(make_app: AppFactory) -> None:
 
 
 async def test_r_cancels_a_pending_auto_read(make_app: AppFactory) -> None:
-    app = make_app(config=Config(mark_read_delay=1.0))
+    # A delay no loaded machine reaches before the keys: the timer is pending.
+    app = make_app(config=Config(mark_read_delay=600.0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await wait_for(pilot, lambda: not app._scanning and current_id(app) == FIRST_ID)

@@ -9,6 +9,7 @@ messages up to this class, which coordinates them.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import os
 import re
 import signal
@@ -20,7 +21,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from rich.text import Text
 from textual import on, work
@@ -42,6 +43,7 @@ from digest_tui.session import (
     SORT_LABELS,
     VIEWS,
     Counts,
+    DayUnread,
     MarkAllPlan,
     ReadingSession,
     tag_key,
@@ -97,6 +99,40 @@ def pdf_filename(paper: Paper) -> str:
     version = f"v{paper.version}" if paper.version else ""
     stem = _UNSAFE_NAME.sub("_", one_line(paper.id) + version).strip("._")
     return f"{stem or 'paper'}.pdf"
+
+
+#: What a failed download's reason says when the network cannot be reached.
+_OFFLINE_SIGNS = (
+    "name or service not known",
+    "temporary failure in name resolution",
+    "no address associated",
+    "nodename nor servname",
+    "network is unreachable",
+    "no route to host",
+    "errno -2]",
+    "errno -3]",
+    "errno -5]",
+)
+
+
+def download_problem(name: str, url: str, reason: str) -> str:
+    """One line on a failed download: the file, the host, and why, in words."""
+    host = urlsplit(url).hostname or "the server"
+    detail = one_line(reason).removeprefix("cannot download: ")
+    if any(sign in detail.casefold() for sign in _OFFLINE_SIGNS):
+        return f"cannot download {name} from {host}: the network is unreachable ({detail})"
+    return f"cannot download {name} from {host}: {detail}"
+
+
+def _has_browser() -> bool:
+    """Whether Python's webbrowser module finds a browser to start."""
+    import webbrowser
+
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
 
 
 def _display_path(path: Path) -> str:
@@ -167,6 +203,9 @@ class DigestApp(App[int]):
         self._cursor_chosen = False  # the user has moved the cursor since the start
         self._watch_timer: Timer | None = None
         self._search_gen = 0
+        #: Searches up to this one come from a first scan: newer digests may
+        #: have arrived, so the cursor goes to the newest day's first unread.
+        self._fresh_gen = 0
         self._count_gen = 0
         self._exit_after_next_result = False
         self._read_timer: Timer | None = None
@@ -299,12 +338,18 @@ class DigestApp(App[int]):
     def _apply_keymap(self) -> None:
         known = set(self.all_binding_ids())
         keymap: dict[str, str] = {}
+        where = f" in {_display_path(self.config_file)}" if self.config_file else ""
         for binding_id, keys in self.config.keys.items():
             if binding_id in known:
                 keymap[binding_id] = keys
             else:
+                close = difflib.get_close_matches(binding_id, sorted(known), n=1, cutoff=0.5)
+                hint = f"did you mean {close[0]!r}? " if close else ""
                 self.notify(
-                    f"[keys] {binding_id!r} is not a key binding id; ignored (see ? for ids)",
+                    one_line(
+                        f"[keys]{where}: {binding_id!r} is not a key binding id;"
+                        f" {hint}ignored (? lists the ids)"
+                    ),
                     severity="warning",
                     markup=False,
                     timeout=8,
@@ -503,7 +548,9 @@ class DigestApp(App[int]):
         if new_watched and not self._cursor_chosen and self.session.pending_jump is None:
             # A day's digest starts with what the user follows.
             if len(self.session):
-                self.paper_list.move_to(self.session.first_unread_index(), by_user=False)
+                self.paper_list.move_to(
+                    self.session.first_unread_index(), by_user=False, reveal=True
+                )
         paper = self._current_paper
         if paper is not None:
             self.detail.watched = paper.id in watched
@@ -646,6 +693,15 @@ class DigestApp(App[int]):
             detail += f", filter: {one_line(self.filter_text)}"
         if unread is not None:
             detail += f" ({unread:,} unread)"
+        days = self.session.day_count()
+        if days > 1:
+            result = self._result
+            assert result is not None
+            newest, oldest = self.session.date_at(0), self.session.date_at(len(result) - 1)
+            more = "+" if plan.partial else ""
+            detail += f", {days:,}{more} digest days"
+            if newest and oldest and not plan.partial:
+                detail += f" ({oldest} to {newest})"
         detail += ". Press u afterwards to undo."
 
         def answered(yes: bool | None) -> None:
@@ -660,16 +716,26 @@ class DigestApp(App[int]):
         )
         self.push_screen(ConfirmScreen(title, detail), answered)
 
+    def action_mark_day_read(self) -> None:
+        """Mark every paper of the cursor's digest day read (u undoes it)."""
+        index = self.paper_list.cursor
+        plan = self.session.plan_mark_day(index)
+        if plan is None:
+            self.notify("No papers in this view.", markup=False)
+            return
+        date = self.session.date_at(index)
+        self._mark_all_worker(plan, f" of {date}" if date else "")
+
     @work(thread=True, group="marks", exit_on_error=False)
-    def _mark_all_worker(self, plan: MarkAllPlan) -> None:
+    def _mark_all_worker(self, plan: MarkAllPlan, what: str = "") -> None:
         try:
             changed = self.session.compute_mark_all(plan, busy_timeout=BUSY_RETRY_S)
         except StateError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
             return
-        self._from_thread(self._after_mark_all, changed)
+        self._from_thread(self._after_mark_all, changed, what)
 
-    def _after_mark_all(self, changed: dict[str, bool]) -> None:
+    def _after_mark_all(self, changed: dict[str, bool], what: str = "") -> None:
         self._stop_read_timer()
         self.session.apply_mark_all(changed)
         self.paper_list.refresh()
@@ -677,7 +743,8 @@ class DigestApp(App[int]):
         self._request_counts()
         n = len(changed)
         self.notify(
-            f"Marked {n:,} paper{'s' if n != 1 else ''} read. Press u to undo.", markup=False
+            f"Marked {n:,} paper{'s' if n != 1 else ''}{what} read. Press u to undo.",
+            markup=False,
         )
 
     def action_undo_mark_all(self) -> None:
@@ -787,10 +854,23 @@ class DigestApp(App[int]):
     ) -> None:
         if gen != self._search_gen:
             return
-        index = self.session.apply_result(result, partial=partial, first=first)
+        fresh = first and gen <= self._fresh_gen and not self._cursor_chosen
+        index = self.session.apply_result(result, partial=partial, first=first, fresh=fresh)
         paper_list = self.paper_list
         paper_list.empty_message = self._empty_message()
-        paper_list.set_result(result.pids, self.session.day_starts(), result.date_at, index)
+        highlights = self.session.highlights()
+        paper_list.set_highlights(highlights)
+        if highlights != self.detail.highlights:
+            self.detail.highlights = highlights
+            self.detail.refresh(layout=True)
+        paper_list.day_unread = self.session.day_unread
+        paper_list.set_result(
+            result.pids,
+            self.session.day_starts(),
+            self.session.date_at,
+            index,
+            reveal=first and not self._cursor_chosen,
+        )
         self._update_header()
         if not partial:
             self._request_counts()
@@ -824,25 +904,34 @@ class DigestApp(App[int]):
 
     def _request_counts(self) -> None:
         self._count_gen += 1
-        self._count_worker(self.session.query, self._count_gen, self.view, len(self.session))
+        # Unread papers per digest day, for the day separators (digest order only).
+        days = self.session.day_count() > 1
+        self._count_worker(
+            self.session.query, self._count_gen, self.view, len(self.session), days=days
+        )
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False)
-    def _count_worker(self, query: Query, gen: int, view: str, shown: int) -> None:
+    def _count_worker(
+        self, query: Query, gen: int, view: str, shown: int, *, days: bool = False
+    ) -> None:
         if shown > 5000:
             time.sleep(COUNT_PAUSE)  # big lists: let quick changes settle first
             if gen != self._count_gen:
                 return
         try:
             counts = self.session.compute_counts(query, view, shown)
+            day_unread = self.session.compute_day_unread(query) if days else None
         except Exception:
             return
         if gen != self._count_gen or self._reader_closing:
             return
-        self._from_thread(self._apply_counts, gen, counts)
+        self._from_thread(self._apply_counts, gen, counts, day_unread)
 
-    def _apply_counts(self, gen: int, counts: Counts) -> None:
+    def _apply_counts(self, gen: int, counts: Counts, days: DayUnread | None = None) -> None:
         if gen == self._count_gen:
             self.session.counts = counts
+            if days is not None and self.session.apply_day_unread(days):
+                self.paper_list.refresh()
             self._update_header()
 
     def _update_header(self) -> None:
@@ -1069,7 +1158,6 @@ class DigestApp(App[int]):
             self.copy_link(url, why="Over SSH nothing is started on this host. ")
             return
         self._open_worker(url)
-        self.notify(f"Opening {_link_markup(url)}", markup=True, timeout=3)
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Textual's own link opening goes through the same rules."""
@@ -1077,11 +1165,16 @@ class DigestApp(App[int]):
 
     @work(thread=True, group="open", exit_on_error=False)
     def _open_worker(self, url: str) -> None:
+        if self._opener is None and not self.config.opener and not _has_browser():
+            self._from_thread(self.copy_link, url, why="No web browser found here. ")
+            return
         opener = self._opener or partial(open_url, command=self.config.opener)
         try:
             opener(url)
         except OpenError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
+            return
+        self._from_thread(self.notify, f"Opening {_link_markup(url)}", markup=True, timeout=3)
 
     def action_copy_bibtex(self) -> None:
         paper = self._sync_current()
@@ -1131,7 +1224,7 @@ class DigestApp(App[int]):
         except DownloadError as exc:
             if self._download_cancel.is_set():
                 return
-            self._from_thread(self._download_done, None, one_line(str(exc)))
+            self._from_thread(self._download_done, None, download_problem(name, url, str(exc)))
             return
         except Exception as exc:
             self._from_thread(self._download_done, None, f"download failed: {one_line(str(exc))}")
@@ -1253,16 +1346,30 @@ class DigestApp(App[int]):
             self.notify(one_line(str(exc)), severity="error", markup=False)
             return
         self._stop_read_timer()
+        text: str | None = None
+        failure: str | None = None
         try:
+            # Nothing may leave the suspended block by an exception: Textual
+            # resumes the screen only when the block ends normally.
             with self.suspend():
-                text = edit_text(current, command, note_filename(paper.id))
+                try:
+                    text = edit_text(current, command, note_filename(paper.id))
+                except EditorError as exc:
+                    failure = str(exc)
+                except KeyboardInterrupt:
+                    failure = "the editor was interrupted; note not changed"
+                except Exception as exc:
+                    failure = f"the editor failed: {exc}; note not changed"
         except SuspendNotSupported:
             self.notify(
                 "An editor cannot be started in this terminal.", severity="error", markup=False
             )
             return
-        except EditorError as exc:
-            self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
+        self.refresh(layout=True)
+        self.screen.refresh(layout=True)
+        if failure is not None or text is None:
+            message = one_line(failure or "the editor failed; note not changed")
+            self.notify(message, severity="error", markup=False, timeout=8)
             return
         note = text.rstrip()
         if note == current.rstrip():
@@ -1505,7 +1612,8 @@ class DigestApp(App[int]):
     def _show_partial_index(self, first: bool) -> None:
         if first or self._result is None or not len(self._result):
             self.paper_list.forget_rows()
-            self._request_search(first=self.session.anchor_id is None)
+            self._request_search(first=not self._cursor_chosen)
+            self._fresh_gen = self._search_gen
 
     def _scan_failed(self, message: str) -> None:
         self._scanning = False
@@ -1533,6 +1641,8 @@ class DigestApp(App[int]):
             self.paper_list.forget_rows()
             self.session.current_paper = None
             self._request_search(first=before == 0)
+            if before == 0:
+                self._fresh_gen = self._search_gen
         else:
             self.paper_list.empty_message = self._empty_message()
             self._update_header()
@@ -1571,6 +1681,7 @@ class DigestApp(App[int]):
                 Path(_display_path(self.config_file)) if self.config_file else None,
                 self.sample_path,
                 files_seen,
+                config_exists=self.config_file.exists() if self.config_file else None,
             )
         )
 

@@ -35,7 +35,8 @@ APP_BINDINGS: tuple[Binding, ...] = (
     Binding("t", "tag", "Add or remove a tag", id="tag", show=False),
     Binding("e", "edit_note", "Edit the note in $EDITOR", id="edit_note", show=False),
     Binding("A", "mark_all_read", "Mark all in view read", id="mark_all_read", show=False),
-    Binding("u", "undo_mark_all", "Undo mark all read", id="undo_mark_all", show=False),
+    Binding("D", "mark_day_read", "Mark the day read", id="mark_day_read", show=False),
+    Binding("u", "undo_mark_all", "Undo mark all (or day) read", id="undo_mark_all", show=False),
     Binding("a", "view('all')", "View: all papers", id="view_all", show=False),
     Binding("U", "view('unread')", "View: unread only", id="view_unread", show=False),
     Binding("S", "view('starred')", "View: starred only", id="view_starred", show=False),
@@ -80,7 +81,15 @@ HELP_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "Marks",
-        ("star", "toggle_read", "mark_all_read", "undo_mark_all", "tag", "edit_note"),
+        (
+            "star",
+            "toggle_read",
+            "mark_day_read",
+            "mark_all_read",
+            "undo_mark_all",
+            "tag",
+            "edit_note",
+        ),
     ),
     (
         "Views and filter",

@@ -31,8 +31,11 @@ class FirstRunScreen(Screen[None]):
         config_file: Path | None,
         sample: Path | None,
         files_seen: int = 0,
+        config_exists: bool | None = None,
     ) -> None:
         super().__init__()
+        #: Whether the config file exists (``config_file`` may be shown as ``~/...``).
+        self.config_exists = config_exists
         self.roots = list(roots)
         self.config_file = config_file
         self.sample = sample
@@ -68,7 +71,11 @@ class FirstRunScreen(Screen[None]):
         out.append('  paths = ["~/path/to/digests"]\n\n', code)
         out.append("The config file is ")
         if self.config_file is not None:
-            exists = self.config_file.exists()
+            exists = (
+                self.config_file.expanduser().exists()
+                if self.config_exists is None
+                else self.config_exists
+            )
             out.append(one_line(str(self.config_file)), bold)
             out.append(" (exists)" if exists else " (not created yet)")
         else:

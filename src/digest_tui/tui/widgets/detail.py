@@ -19,8 +19,10 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 
+from digest_tui.highlight import Highlights
 from digest_tui.models import Paper
 from digest_tui.text import is_web_url, one_line, strip_controls
+from digest_tui.tui.widgets.styling import component_style
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -67,11 +69,11 @@ class PaperDetail(Widget):
         text-style: underline;
     }
     PaperDetail > .paper-detail--star {
-        color: $warning;
+        color: $text-warning;
         text-style: bold;
     }
     PaperDetail > .paper-detail--unread {
-        color: $accent;
+        color: $text-accent;
         text-style: bold;
     }
     PaperDetail > .paper-detail--hint {
@@ -80,6 +82,10 @@ class PaperDetail(Widget):
     }
     PaperDetail > .paper-detail--tag {
         color: $text-secondary;
+        text-style: bold;
+    }
+    PaperDetail > .paper-detail--match {
+        background: $accent-muted;
         text-style: bold;
     }
     PaperDetail > .paper-detail--watched {
@@ -98,6 +104,7 @@ class PaperDetail(Widget):
         "paper-detail--hint",
         "paper-detail--tag",
         "paper-detail--watched",
+        "paper-detail--match",
     }
 
     def __init__(
@@ -115,6 +122,8 @@ class PaperDetail(Widget):
         self.note: str | None = None
         self.watched = False
         self.hint = "No paper selected."
+        #: The filter's words, marked in the title, authors and abstract.
+        self.highlights = Highlights()
 
     def show(
         self,
@@ -153,7 +162,7 @@ class PaperDetail(Widget):
             self.refresh(layout=True)
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return component_style(self, name)
 
     def render(self) -> RenderableType:
         if self.paper is None:
@@ -173,6 +182,8 @@ class PaperDetail(Widget):
             watched=self.watched,
             tag=self._style("paper-detail--tag"),
             watch=self._style("paper-detail--watched"),
+            highlights=self.highlights,
+            match=self._style("paper-detail--match"),
         )
 
 
@@ -199,6 +210,8 @@ def render_paper(
     watched: bool = False,
     tag: Style | None = None,
     watch: Style | None = None,
+    highlights: Highlights | None = None,
+    match: Style | None = None,
 ) -> Group:
     """The detail of a paper: plain strings only, so nothing is read as markup."""
     title = title or Style(bold=True)
@@ -209,6 +222,15 @@ def render_paper(
     unread = unread or Style(bold=True)
     tag = tag or Style(bold=True)
     watch = watch or Style(bold=True)
+    found = highlights or Highlights()
+    match = match or Style(bold=True, underline=True)
+
+    def marked(field: str, text: str, style: Style | str = "") -> Text:
+        """``text`` (plain) with the filter's words of ``field`` in ``match``."""
+        out = Text(text, style=style, overflow="fold")
+        for start, end in found.spans(field, text):
+            out.stylize(match, start, end)
+        return out
 
     def grid() -> Table:
         table = Table.grid(padding=(0, 1))
@@ -217,10 +239,12 @@ def render_paper(
         return table
 
     def add(table: Table, name: str, value: Text | str) -> None:
-        table.add_row(Text(name), value if isinstance(value, Text) else Text(value))
+        table.add_row(
+            Text(name), value if isinstance(value, Text) else Text(value, overflow="fold")
+        )
 
     head = Text()
-    head.append(one_line(paper.title) or "(untitled)", title)
+    head.append_text(marked("title", one_line(paper.title) or "(untitled)", title))
     head.append("\n")
     head.append("● unread" if not read else "✓ read", unread if not read else label)
     if starred:
@@ -239,7 +263,7 @@ def render_paper(
             chips.append("#" + one_line(name), tag)
         add(fields, "Tags", chips)
     if paper.authors:
-        add(fields, "Authors", ", ".join(one_line(a) for a in paper.authors))
+        add(fields, "Authors", marked("authors", ", ".join(one_line(a) for a in paper.authors)))
     categories = list(paper.categories)
     if paper.primary_category and paper.primary_category not in categories:
         categories.insert(0, paper.primary_category)
@@ -292,7 +316,7 @@ def render_paper(
     paragraphs = abstract_paragraphs(paper.abstract)
     for paragraph in paragraphs:
         parts.append(Text(""))
-        parts.append(Text(paragraph))
+        parts.append(marked("abstract", paragraph))
 
     links = grid()
     for name, link_url in (("Abstract", paper.abs_url), ("PDF", paper.pdf_url)):

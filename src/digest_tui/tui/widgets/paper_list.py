@@ -24,9 +24,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from digest_tui.highlight import Highlights
 from digest_tui.library import Row
 from digest_tui.session import Marks
 from digest_tui.text import one_line
+from digest_tui.tui.widgets.styling import ComponentStyles
 
 PAGE_SIZE = 200
 MAX_PAGES = 64
@@ -84,11 +86,11 @@ class PaperList(ScrollView, can_focus=True):
         color: $text-muted;
     }
     PaperList > .paper-list--marker {
-        color: $accent;
+        color: $text-accent;
         text-style: bold;
     }
     PaperList > .paper-list--star {
-        color: $warning;
+        color: $text-warning;
         text-style: bold;
     }
     PaperList > .paper-list--meta {
@@ -104,6 +106,10 @@ class PaperList(ScrollView, can_focus=True):
     PaperList > .paper-list--separator {
         background: $panel;
         color: $text-accent;
+        text-style: bold;
+    }
+    PaperList > .paper-list--match {
+        background: $accent-muted;
         text-style: bold;
     }
     PaperList > .paper-list--empty {
@@ -123,6 +129,7 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--tag",
         "paper-list--separator",
         "paper-list--empty",
+        "paper-list--match",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -187,6 +194,8 @@ class PaperList(ScrollView, can_focus=True):
         self.marks = marks
         self.pids: array[int] = array("q")
         self._date_at: Callable[[int], str] = lambda _index: ""
+        #: Unread papers of the day of a row (None: not counted yet).
+        self.day_unread: Callable[[int], int | None] = lambda _index: None
         self._boundaries: list[int] = []
         self._separator_lines: list[int] = []
         self._show_separators = False
@@ -199,6 +208,13 @@ class PaperList(ScrollView, can_focus=True):
         # such a key as text for the filter instead of acting on it.
         self.filter_keys: frozenset[str] = frozenset({"slash"})
         self._type_ahead = False
+        self._styles = ComponentStyles(self)
+        #: The filter's words, marked in the titles.
+        self.highlights = Highlights()
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     # ------------------------------------------------------------------ keys
 
@@ -225,10 +241,13 @@ class PaperList(ScrollView, can_focus=True):
         day_starts: list[int],
         date_at: Callable[[int], str],
         index: int,
+        *,
+        reveal: bool = False,
     ) -> None:
         """Show a new list: ``pids`` in display order, the indices where each
         digest day starts, the date of a row, and the row for the cursor
-        (chosen by the reading session)."""
+        (chosen by the reading session); ``reveal``: show the cursor's row
+        where the eye starts (see :meth:`reveal_cursor`)."""
         self.pids = pids
         self._date_at = date_at
         self._boundaries = day_starts
@@ -241,7 +260,12 @@ class PaperList(ScrollView, can_focus=True):
         self.virtual_size = Size(0, self.line_count)
         self.cursor = -1
         self.refresh()
-        self.move_to(index, force=True, by_user=False)
+        self.move_to(index, force=True, by_user=False, reveal=reveal)
+
+    def set_highlights(self, highlights: Highlights) -> None:
+        if highlights != self.highlights:
+            self.highlights = highlights
+            self.refresh()
 
     def forget_rows(self) -> None:
         """Drop cached rows (titles may have changed after a rescan)."""
@@ -318,7 +342,13 @@ class PaperList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ cursor
 
     def move_to(
-        self, index: int, *, force: bool = False, by_user: bool = True, to_top: bool = False
+        self,
+        index: int,
+        *,
+        force: bool = False,
+        by_user: bool = True,
+        to_top: bool = False,
+        reveal: bool = False,
     ) -> None:
         count = len(self.pids)
         if count == 0:
@@ -347,7 +377,35 @@ class PaperList(ScrollView, can_focus=True):
                 force=True,
                 top=to_top,
             )
+            if reveal:
+                self.reveal_cursor()
+                # Before the first layout the list has no height yet: again after it.
+                self.call_after_refresh(self.reveal_cursor)
         self.post_message(self.Highlighted(self, self.current_pid, index, by_user=by_user))
+
+    def reveal_cursor(self) -> None:
+        """Scroll so the eye finds the cursor at the top: its day's separator
+        on the first line when both fit on screen, else the cursor a few
+        lines down from the top."""
+        height = self.scrollable_content_region.height
+        if self.cursor < 0 or height <= 0:
+            return
+        line = self.line_of(self.cursor)
+        start, _ = self.indices_of_day(self.cursor)
+        top = self.line_of(start) - (1 if self._show_separators else 0)
+        if line - top >= height:
+            top = line - min(2, height // 3)
+        self.scroll_to(y=max(0, top), animate=False, immediate=True, force=True)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """A smaller window keeps the current paper on screen."""
+        self.call_after_refresh(self._keep_cursor_visible)
+
+    def _keep_cursor_visible(self) -> None:
+        if self.cursor < 0:
+            return
+        line = self.line_of(self.cursor)
+        self.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True, force=True)
 
     def _page_rows(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
@@ -397,7 +455,7 @@ class PaperList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ drawing
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return self._styles(name)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -417,7 +475,10 @@ class PaperList(ScrollView, can_focus=True):
         if kind == "separator":
             date = self._date_at(index)
             start, end = self.indices_of_day(index)
-            label = f" {date or 'no date'} · {end - start} paper{'s' if end - start != 1 else ''}"
+            label = f" {date or 'no date'} · {end - start:,} paper{'s' if end - start != 1 else ''}"
+            unread = self.day_unread(index)
+            if unread is not None:
+                label += f" · {unread:,} unread" if unread else " · all read"
             style = base + self._style("paper-list--separator")
             return Strip([Segment(_fit(label, width), style)], width)
         return self._render_row(index, width, base)
@@ -446,9 +507,14 @@ class PaperList(ScrollView, can_focus=True):
                 title_style += self._style("paper-list--watched")
             meta_style = row_style + self._style("paper-list--meta")
             tag_style = row_style + self._style("paper-list--tag")
-        marker_style = row_style + self._style("paper-list--marker")
-        star_style = row_style + self._style("paper-list--star")
-        watch_style = row_style + self._style("paper-list--watched")
+        if index == self.cursor:
+            marker_style = star_style = watch_style = row_style + Style(bold=True)
+            match_style = title_style + Style(bold=True, underline=True)
+        else:
+            marker_style = row_style + self._style("paper-list--marker")
+            star_style = row_style + self._style("paper-list--star")
+            watch_style = row_style + self._style("paper-list--watched")
+            match_style = title_style + self._style("paper-list--match")
 
         date_text = row.date or ""
         if width < 72:
@@ -480,13 +546,14 @@ class PaperList(ScrollView, can_focus=True):
         if chips_width:
             title = one_line(row.title)
             title_cells = min(cell_len(title), title_width - chips_width - 1)
-            segments.append(Segment(_fit(title, title_cells), title_style))
+            segments += self._title_segments(title, title_cells, title_style, match_style)
             segments.append(Segment(" ", row_style))
             segments.append(Segment(_fit(chips, chips_width), tag_style))
             rest = title_width - title_cells - 1 - chips_width
             segments.append(Segment(" " * (rest + 1), row_style))
         else:
-            segments.append(Segment(_fit(one_line(row.title), title_width), title_style))
+            title = one_line(row.title)
+            segments += self._title_segments(title, title_width, title_style, match_style)
             segments.append(Segment(" ", row_style))
         if author_width:
             segments.append(Segment(_fit(author, author_width), meta_style))
@@ -494,3 +561,30 @@ class PaperList(ScrollView, can_focus=True):
         segments.append(Segment(" " + date_text + " ", meta_style))
         strip = Strip(segments)
         return strip.adjust_cell_length(width, row_style)
+
+    def _title_segments(
+        self, title: str, cells: int, style: Style, match_style: Style
+    ) -> list[Segment]:
+        """The title fitted to ``cells``, the filter's words in ``match_style``."""
+        fitted = _fit(title, cells)
+        spans = self.highlights.spans("title", title) if self.highlights else []
+        if not spans:
+            return [Segment(fitted, style)]
+        kept = 0  # the characters of the title left before the ellipsis
+        for a, b in zip(fitted, title, strict=False):
+            if a != b:
+                break
+            kept += 1
+        segments: list[Segment] = []
+        at = 0
+        for start, end in spans:
+            start, end = min(start, kept), min(end, kept)
+            if start >= end:
+                continue
+            if start > at:
+                segments.append(Segment(fitted[at:start], style))
+            segments.append(Segment(fitted[start:end], match_style))
+            at = end
+        if at < len(fitted):
+            segments.append(Segment(fitted[at:], style))
+        return segments

@@ -91,6 +91,7 @@ from urllib.parse import unquote
 from digest_tui.export import atomic_write_text
 from digest_tui.models import ParseWarning
 from digest_tui.state import Change, StateStore
+from digest_tui.state import _rank as _rank  # one tie rule, so machines converge
 from digest_tui.text import strip_controls
 
 __all__ = [
@@ -250,14 +251,6 @@ def _later(new: Change, old: Change | None) -> bool:
     if a != b:
         return a > b
     return new.value != old.value and _rank(new.value) > _rank(old.value)
-
-
-def _rank(value: bool | str | None) -> tuple[int, str]:
-    if value is None or value is False:
-        return (0, "")
-    if value is True:
-        return (1, "")
-    return (1, value)
 
 
 def _key(change: Change) -> tuple[str, str, str]:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from digest_tui import library_sql
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
@@ -368,6 +369,16 @@ def _merge(old: Sequence[object], new: Sequence[object]) -> tuple[object, ...]:
     return tuple(merged)
 
 
+def _add_digest_categories(paper: Paper) -> None:
+    """A digest of a category listing a paper makes that a category of the
+    paper (as ``cat:`` matches it): added after its own, any case once."""
+    known = {c.lower() for c in paper.categories}
+    for ap in paper.appearances:
+        if ap.category and ap.category.lower() not in known:
+            known.add(ap.category.lower())
+            paper.categories.append(ap.category)
+
+
 class _IdLookup:
     """arXiv id -> pid looked up in the index, for scans that touch few files."""
 
@@ -439,6 +450,7 @@ class Library:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-65536")
+        library_sql.register_functions(conn)
         return conn
 
     def _open(self) -> sqlite3.Connection:
@@ -929,7 +941,8 @@ class Library:
         watch = self.watch
         pids: array[int] = array("q")
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = q.select_sql(
+            sql, params = library_sql.select_sql(
+                q,
                 state_available=id(conn) in self._attached,
                 fts=fts,
                 limit=limit,
@@ -946,8 +959,8 @@ class Library:
         q = parse_query(query) if isinstance(query, str) else query
         fts = self.fts_ready
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = q.select_sql(
-                state_available=id(conn) in self._attached, fts=fts, watch=self.watch
+            sql, params = library_sql.select_sql(
+                q, state_available=id(conn) in self._attached, fts=fts, watch=self.watch
             )
             return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
@@ -986,7 +999,10 @@ class Library:
         return papers[0] if papers else None
 
     def papers(self, pids: Sequence[int]) -> list[Paper]:
-        """Full papers with their appearances, in the order of ``pids``."""
+        """Full papers with their appearances, in the order of ``pids``.
+
+        ``categories`` are the paper's own, then those of the digests
+        listing it (what ``cat:`` matches)."""
         found: dict[int, Paper] = {}
         pid_list = list(pids)
         with self._read() as conn:
@@ -1028,6 +1044,8 @@ class Library:
                                 a["date"], a["category"], a["path"], a["line"], a["position"]
                             )
                         )
+        for paper in found.values():
+            _add_digest_categories(paper)
         return [found[p] for p in pid_list if p in found]
 
     def digest_dates(self) -> list[str]:

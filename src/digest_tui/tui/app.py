@@ -38,7 +38,7 @@ from digest_tui.config import Config, Paths, sample_dir, save_setting_theme
 from digest_tui.library import Library, LibraryError, Row, ScanReport, SearchResult
 from digest_tui.models import Paper
 from digest_tui.opening import OpenError, is_remote_session, open_url
-from digest_tui.query import Query, QueryError, parse_query
+from digest_tui.query import SORTS, Query, QueryError, parse_query
 from digest_tui.state import StateError, StateStore
 from digest_tui.text import is_web_url, one_line
 from digest_tui.tui.bars import FilterBar, HeaderInfo, StatusHeader
@@ -78,8 +78,6 @@ VIEWS: dict[str, tuple[str, str]] = {
     "watched": ("Watched", "is:watched"),
 }
 
-#: The orders of the list, in the order ``z`` cycles through them.
-SORTS: tuple[str, ...] = ("digest", "date", "title", "id")
 SORT_LABELS = {"digest": "digest order", "date": "by date", "title": "by title", "id": "by id"}
 
 #: Export formats: palette label -> (format, file extension).
@@ -794,9 +792,9 @@ class DigestApp(App[int]):
 
     # ------------------------------------------------------------------ searching
 
-    def _view_query(self) -> Query | None:
+    def _view_query(self, *, typing: bool = False) -> Query | None:
         try:
-            query = parse_query(self.filter_text)
+            query = parse_query(self.filter_text, typing=typing)
         except QueryError as exc:
             self.filter_bar.show_error(str(exc))
             return None
@@ -807,7 +805,7 @@ class DigestApp(App[int]):
     def _request_search(
         self, *, first: bool = False, keep_pid: int | None = None, typing: bool = False
     ) -> None:
-        query = self._view_query()
+        query = self._view_query(typing=typing)
         if query is None:
             return
         self._query = query
@@ -1017,6 +1015,8 @@ class DigestApp(App[int]):
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:
+        if self._query.unfinished:  # typing is over: "title:" at the end is an error now
+            self.filter_bar.show_error(self._query.unfinished)
         self._focus_now(self.paper_list)
 
     @on(FilterBar.Cleared)

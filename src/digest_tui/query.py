@@ -224,7 +224,8 @@ def _parse(text: str, typing: bool) -> Query:
         except _Unfinished as exc:
             if not typing:
                 raise QueryError(str(exc)) from None
-            query.unfinished = str(exc)
+            if not open_quote:  # the quote is what to close first
+                query.unfinished = str(exc)
             continue
         if term is not None:
             query.terms.append(term)

@@ -217,6 +217,28 @@ def test_cat_matches_the_category_of_a_digest_listing_the_paper(
         assert list(lib.search("cat:cs.CV", limit=5).pids) == everything[:5]
 
 
+def test_cat_sees_a_digest_category_new_since_the_last_search(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+        before = set(lib.search("cat:math.OC").pids)  # a category no digest has
+        (seeds_dir / "zz_math.md").write_text(
+            "# ArXiv math.OC --Sat, 23 May 2020\n"
+            "### 1.Instance-aware Image Colorization  [ :arrow_down: ]"
+            "(https://arxiv.org/pdf/2005.10825.pdf)\n"
+            ">  A digest of another category lists this paper too.\n"
+        )
+        lib.scan(workers=1)
+        pid = lib.pid_of("2005.10825")
+        assert pid is not None and pid not in before
+        assert pid in set(lib.search("cat:math.OC").pids)
+        assert pid in set(lib.search("cat:math").pids)
+        assert lib.count_matching("cat:MATH.oc") == len(before) + 1
+        paper = lib.paper(pid)
+        assert paper is not None and "math.OC" in paper.categories
+
+
 def test_papers_list_the_categories_of_the_digests_listing_them(
     seeds_dir: Path, tmp_path: Path
 ) -> None:
@@ -227,6 +249,13 @@ def test_papers_list_the_categories_of_the_digests_listing_them(
         assert all("cs.CV" in p.categories for p in papers)
         for p in papers:  # each category once, the paper's own first
             assert len({c.lower() for c in p.categories}) == len(p.categories)
+        from digest_tui.library import _add_digest_categories
+        from digest_tui.models import Appearance, Paper
+
+        topic = Paper(id="2101.00001", title="t", categories=["cs.LG"])
+        topic.appearances += [Appearance("2021-01-01", c, "x", 1, 0) for c in ("SLAM", "CS.lg")]
+        _add_digest_categories(topic)
+        assert topic.categories == ["cs.LG"]  # a topic is no category; cs.LG once
         richer = [p for p in papers if len(p.categories) > 1]
         assert richer and all(
             p.categories[0] == p.primary_category for p in richer if p.primary_category

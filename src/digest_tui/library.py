@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -369,12 +370,21 @@ def _merge(old: Sequence[object], new: Sequence[object]) -> tuple[object, ...]:
     return tuple(merged)
 
 
+# An arXiv category ("cs.CV", "hep-th"), not a digest's topic ("SLAM").
+_ARXIV_CATEGORY_RE = re.compile(r"[a-z][a-z-]{0,20}(?:\.[A-Za-z][A-Za-z-]{0,20})?")
+
+
 def _add_digest_categories(paper: Paper) -> None:
     """A digest of a category listing a paper makes that a category of the
-    paper (as ``cat:`` matches it): added after its own, any case once."""
+    paper (as ``cat:`` matches it): added after its own, any case once.
+    Topics some digests list papers under are not categories."""
     known = {c.lower() for c in paper.categories}
     for ap in paper.appearances:
-        if ap.category and ap.category.lower() not in known:
+        if (
+            ap.category
+            and ap.category.lower() not in known
+            and _ARXIV_CATEGORY_RE.fullmatch(ap.category)
+        ):
             known.add(ap.category.lower())
             paper.categories.append(ap.category)
 
@@ -432,6 +442,8 @@ class Library:
         self._pool: list[sqlite3.Connection] = []
         self._all_readers: list[sqlite3.Connection] = []
         self._attached: set[int] = set()  # id() of readers with the state attached
+        # id() of a reader -> (its data_version, the categories of appearances then)
+        self._digest_cats: dict[int, tuple[int, frozenset[str]]] = {}
         self._closed = False
         first = self._open()
         self._all_readers.append(first)
@@ -948,6 +960,7 @@ class Library:
                 limit=limit,
                 watch=watch,
                 sort=sort,
+                digest_categories=self._digest_categories(conn, q),
             )
             cur = conn.execute(sql, params)
             while batch := cur.fetchmany(8192):
@@ -960,9 +973,26 @@ class Library:
         fts = self.fts_ready
         with self._read(needs_state=q.needs_state) as conn:
             sql, params = library_sql.select_sql(
-                q, state_available=id(conn) in self._attached, fts=fts, watch=self.watch
+                q,
+                state_available=id(conn) in self._attached,
+                fts=fts,
+                watch=self.watch,
+                digest_categories=self._digest_categories(conn, q),
             )
             return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
+    def _digest_categories(self, conn: sqlite3.Connection, q: Query) -> frozenset[str] | None:
+        """The categories of every appearance, for ``cat:`` terms (None without
+        one); read again only when the index changed since (``data_version``)."""
+        if not any(t.field == "cat" for t in q.terms):
+            return None
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        cached = self._digest_cats.get(id(conn))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        cats = frozenset(r[0] for r in conn.execute(library_sql.DIGEST_CATEGORIES_SQL))
+        self._digest_cats[id(conn)] = (version, cats)
+        return cats
 
     def rows(self, pids: Sequence[int]) -> dict[int, Row]:
         """List rows for some papers (the visible page of the list)."""

@@ -81,12 +81,18 @@ def where_sql(
     state_available: bool = True,
     fts: bool = True,
     watch: WatchList | None = None,
+    digest_categories: frozenset[str] | None = None,
 ) -> tuple[str, list[object]]:
     """A WHERE clause over ``papers p`` and its parameters ("" matches all).
 
     ``watch`` is what ``is:watched`` matches (None: nothing).
+    ``digest_categories``: every category of an appearance, in lower case
+    (see :func:`digest_categories_sql`); with it, ``cat:`` looks at the
+    appearances only when one could match.  None: always.
     """
-    clauses, params, match = _parts(query, state_available=state_available, fts=fts, watch=watch)
+    clauses, params, match = _parts(
+        query, state_available=state_available, fts=fts, watch=watch, cats=digest_categories
+    )
     if match is not None:
         clauses.insert(0, "p.pid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
         params.insert(0, match)
@@ -101,8 +107,10 @@ def select_sql(
     limit: int | None = None,
     watch: WatchList | None = None,
     sort: str = "digest",
+    digest_categories: frozenset[str] | None = None,
 ) -> tuple[str, list[object]]:
-    """A SELECT of matching pids in display order.
+    """A SELECT of matching pids in display order (the other arguments as
+    for :func:`where_sql`).
 
     ``sort`` is one of :data:`digest_tui.query.SORTS`: ``"digest"``
     (ascending pid: newest digest first, then each digest's own order),
@@ -117,7 +125,9 @@ def select_sql(
     """
     if sort not in _ORDER_BY:
         raise ValueError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
-    clauses, params, match = _parts(query, state_available=state_available, fts=fts, watch=watch)
+    clauses, params, match = _parts(
+        query, state_available=state_available, fts=fts, watch=watch, cats=digest_categories
+    )
     if match is not None:
         sql = (
             "SELECT f.rowid FROM papers_fts f CROSS JOIN papers p ON p.pid = f.rowid"
@@ -140,6 +150,12 @@ def select_sql(
     if limit is not None:
         sql += f" LIMIT {max(int(limit), 0)}"
     return sql, params
+
+
+#: Every category of an appearance, in lower case (for ``digest_categories``).
+DIGEST_CATEGORIES_SQL = (
+    "SELECT DISTINCT lower(category) FROM appearances WHERE category IS NOT NULL"
+)
 
 
 def watch_match_expr(watch: WatchList) -> str | None:
@@ -167,7 +183,12 @@ def watch_like_sql(watch: WatchList) -> tuple[str, list[object]] | None:
 
 
 def _parts(
-    query: Query, *, state_available: bool, fts: bool, watch: WatchList | None
+    query: Query,
+    *,
+    state_available: bool,
+    fts: bool,
+    watch: WatchList | None,
+    cats: frozenset[str] | None,
 ) -> tuple[list[str], list[object], str | None]:
     """The clauses of a query, their parameters, and the FTS5 expression of
     its positive text terms (None: no words)."""
@@ -187,7 +208,7 @@ def _parts(
             else:
                 clause, p = _folded_like(_LIKE_COLUMNS[term.field], term.value)
         elif term.field == "cat":
-            clause, p = _cat_clause(term.value)
+            clause, p = _cat_clause(term.value, cats)
         elif term.field == "id":
             clause, p = _id_clause(term.value)
         elif term.field == "date":
@@ -236,12 +257,17 @@ def _folded_like(column: str, value: str) -> tuple[str, list[object]]:
     )
 
 
-def _cat_clause(value: str) -> tuple[str, list[object]]:
+def _cat_clause(value: str, cats: frozenset[str] | None) -> tuple[str, list[object]]:
     """The paper's own categories, or a digest of that category listing it
-    ("cat:cs" means every cs.* category, and an archive without subjects)."""
+    ("cat:cs" means every cs.* category, and an archive without subjects).
+
+    Looking up a paper's appearances costs more than the rest of the row:
+    it is left out when no appearance has the category (``cats``)."""
     haystack = "(' ' || lower(p.categories) || ' ')"
-    v = _like_escape(value.lower())
-    if "." in value or "-" in value:
+    low = value.lower()
+    v = _like_escape(low)
+    whole = "." in value or "-" in value
+    if whole:
         own = f"{haystack} LIKE ? ESCAPE '\\'"
         listed = "a.category LIKE ? ESCAPE '\\'"
         params: list[object] = [f"% {v} %", v]
@@ -249,6 +275,10 @@ def _cat_clause(value: str) -> tuple[str, list[object]]:
         own = f"({haystack} LIKE ? ESCAPE '\\' OR {haystack} LIKE ? ESCAPE '\\')"
         listed = "(a.category LIKE ? ESCAPE '\\' OR a.category LIKE ? ESCAPE '\\')"
         params = [f"% {v}.%", f"% {v} %", f"{v}.%", v]
+    if cats is not None and not any(
+        c == low or (not whole and c.startswith(low + ".")) for c in cats
+    ):
+        return own, params[: len(params) // 2]
     return (
         f"({own} OR EXISTS (SELECT 1 FROM appearances a WHERE a.pid = p.pid AND {listed}))",
         params,

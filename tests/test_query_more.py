@@ -293,6 +293,8 @@ def test_fold_drops_case_and_diacritics() -> None:
     assert fold("ÑÚÑEZ Zoë") == "nunez zoe"
     assert fold("plain ASCII") == "plain ascii"
     assert fold("Straße") == "strasse"
+    assert fold("Herna\u0301ndez") == "hernandez"  # a decomposed accent
+    assert fold("Ωmega ΣΑΣ") == "ωmega σασ"
 
 
 def test_tags_match_in_any_case_beyond_ascii_too(tagged: Library, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from digest_tui.library import Library, index_path_for
 from digest_tui.library_sql import (
     fold,
+    folded_contains,
     register_functions,
     select_sql,
     watch_like_sql,
@@ -295,6 +296,16 @@ def test_fold_drops_case_and_diacritics() -> None:
     assert fold("Straße") == "strasse"
     assert fold("Herna\u0301ndez") == "hernandez"  # a decomposed accent
     assert fold("Ωmega ΣΑΣ") == "ωmega σασ"
+
+
+def test_folded_contains_looks_around_each_character_beyond_ascii() -> None:
+    assert folded_contains("Bob Hernández x", "hernandez") == 1
+    assert folded_contains("Bob Hernandez", "hernandez") == 0  # ASCII: LIKE finds it
+    assert folded_contains("Herna\u0301ndez é", "hernandez") == 1
+    assert folded_contains("é " + "x" * 100 + " Hernández", "hernandez") == 1
+    assert folded_contains("é " + "x" * 100 + " Hernandez", "hernandez") == 0
+    assert folded_contains("Große Straße", "strasse") == 1
+    assert folded_contains(None, "x") == folded_contains("é", None) == 0
 
 
 def test_tags_match_in_any_case_beyond_ascii_too(tagged: Library, tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ Without the state attached nothing is starred, read, noted or tagged.
 
 Text terms use FTS5 (case and diacritics ignored by its tokenizer).  A first
 index still building its full-text index (``fts=False``) matches them as
-substrings instead, also ignoring case and diacritics (:func:`fold`, which
-every connection registers with :func:`register_functions`).
+substrings instead, also ignoring case and diacritics (:func:`fold`;
+:func:`register_functions` gives each connection the SQL functions used).
 """
 
 from __future__ import annotations
@@ -49,8 +49,6 @@ _LIKE_COLUMNS = {
     "authors": "p.authors",
     "abstract": "p.abstract",
 }
-# Any character beyond ASCII (a GLOB class over code points, as a parameter).
-_NON_ASCII = "*[^\x01-\x7f]*"
 
 
 def fold(text: str) -> str:
@@ -69,10 +67,27 @@ def _fold_run(m: re.Match[str]) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def _sql_fold(value: object) -> str | None:
-    # Only the runs beyond ASCII: LIKE already ignores the case of the rest,
-    # and most of a row is ASCII (a tenth of the cost of folding it all).
-    return _NON_ASCII_RUN.sub(_fold_run, value) if isinstance(value, str) else None
+def folded_contains(haystack: object, needle: object) -> int:
+    """1 when the folded ``needle`` is in ``haystack`` once folded, through
+    a character beyond ASCII (LIKE finds the rest); else 0.
+
+    Only the text around such characters is folded: any match through one
+    starts at most ``len(needle)`` characters before a run of them and ends
+    as far after one, so most of a row is never copied or normalised.
+    """
+    if not isinstance(haystack, str) or not isinstance(needle, str) or haystack.isascii():
+        return 0
+    n = len(needle)
+    start = end = -1
+    for m in _NON_ASCII_RUN.finditer(haystack):
+        lo, hi = max(m.start() - n, 0), m.end() + n
+        if lo <= end:  # overlaps the window before: one window
+            end = hi
+            continue
+        if end >= 0 and needle in fold(haystack[start:end]):
+            return 1
+        start, end = lo, hi
+    return int(end >= 0 and needle in fold(haystack[start:end]))
 
 
 def _sql_casefold(value: object) -> str | None:
@@ -81,7 +96,7 @@ def _sql_casefold(value: object) -> str | None:
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """The SQL functions the queries of this module call; once per connection."""
-    conn.create_function("dt_fold", 1, _sql_fold, deterministic=True)
+    conn.create_function("dt_folded_contains", 2, folded_contains, deterministic=True)
     conn.create_function("dt_casefold", 1, _sql_casefold, deterministic=True)
 
 
@@ -254,16 +269,12 @@ def _like_escape(v: str) -> str:
 
 
 def _folded_like(column: str, value: str) -> tuple[str, list[object]]:
-    """``value`` as a substring of ``column``, case and diacritics ignored.
-
-    Folding a row in Python costs far more than LIKE: it is done only for
-    rows with a character beyond ASCII (LIKE already ignores ASCII case).
-    """
-    pattern = f"%{_like_escape(fold(value))}%"
+    """``value`` as a substring of ``column``, case and diacritics ignored:
+    LIKE (C, ASCII case) for most rows, :func:`folded_contains` for the rest."""
+    needle = fold(value)
     return (
-        f"({column} LIKE ? ESCAPE '\\' OR ({column} GLOB ?"
-        f" AND dt_fold({column}) LIKE ? ESCAPE '\\'))",
-        [pattern, _NON_ASCII, pattern],
+        f"({column} LIKE ? ESCAPE '\\' OR dt_folded_contains({column}, ?))",
+        [f"%{_like_escape(needle)}%", needle],
     )
 
 

@@ -195,3 +195,112 @@ def test_no_path_and_no_config_lists_the_builtin_sample() -> None:
     proc = run("list", "--format", "ids")
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.split()) == 301
+
+
+def test_a_mistyped_command_suggests_the_command(tmp_path: Path) -> None:
+    proc = run("lsit", "--cache-dir", str(tmp_path / "c"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("digest-tui: 'lsit' is neither a command nor a file or folder")
+    assert "did you mean 'list'?" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = run("zzzz")  # nothing like a command: the missing path is the mistake
+    assert proc.returncode == 2 and "no such file or folder: zzzz" in proc.stderr
+
+
+def test_a_path_named_like_a_mistyped_command_is_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest_tui.cli import _mistyped_command
+
+    monkeypatch.chdir(tmp_path)
+    assert _mistyped_command("lsit") == "list"
+    assert _mistyped_command("exprot") == "export"
+    (tmp_path / "lsit").mkdir()
+    assert _mistyped_command("lsit") is None
+    assert _mistyped_command("--lsit") is None
+
+
+def test_list_help_explains_the_flags_column() -> None:
+    proc = run("list", "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert "flags" in text and "'-r'" in text and "'*u'" in text
+    assert "starred" in text and "unread" in text
+
+
+def test_check_counts_are_singular_for_one(tmp_path: Path, capsys) -> None:
+    text = (SEEDS / "004_ce29fc885a87ee68.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    heads = [i for i, line in enumerate(lines) if line.startswith("### ")]
+    one = tmp_path / "one.md"
+    one.write_text("\n".join(lines[: heads[1]]) + "\n", encoding="utf-8")
+    assert main(["check", str(one)]) == 0
+    out = capsys.readouterr().out
+    assert "1 paper (1 entry), 0 warnings" in out, out
+    assert out.splitlines()[-1] == "1 digest, 1 paper, 0 files not digests"
+    (tmp_path / "notes.txt").write_text("shopping list\n")
+    assert main(["check", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "1 digest, 1 paper, 1 file not a digest"
+
+
+@pytest.mark.parametrize(
+    "query", ["date:2020-99", "date:2020-13-45", "is:sta", "gan title:", '"image fus']
+)
+@pytest.mark.parametrize("command", ["list", "export -f json"])
+def test_a_bad_last_term_is_a_usage_error_not_everything(
+    seeds_dir: Path, tmp_path: Path, command: str, query: str
+) -> None:
+    proc = run(*command.split(), str(seeds_dir), "-q", query, "--cache-dir", str(tmp_path))
+    assert proc.returncode == 2, proc.stdout[:200]
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("digest-tui: bad query: ")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def _wait_until_blocked_reading_a_pipe(pid: int) -> None:
+    """Until the process sleeps in a read of an empty pipe (Linux's wchan)."""
+    import time
+
+    wchan = Path(f"/proc/{pid}/wchan")
+    deadline = time.monotonic() + 60
+    while "pipe_read" not in wchan.read_text():
+        assert time.monotonic() < deadline, "the command never read the pipe"
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", ["list", "check", "export -f json"])
+def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path, command: str) -> None:
+    import signal
+
+    # The command reads a named pipe given as the digest; once it sleeps in
+    # that read, Ctrl+C arrives (a signal sent earlier, between two system
+    # calls, would wait for the next one: a race of the test, not the command).
+    fifo = tmp_path / "digest.md"
+    os.mkfifo(fifo)
+    dirs = [] if command == "check" else ["--cache-dir", str(tmp_path / "c")]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digest_tui", *command.split(), str(fifo), *dirs],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")},
+        # As from a terminal, even when these tests run in a background job
+        # (which starts its children with SIGINT ignored).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        fd = os.open(fifo, os.O_WRONLY)
+        try:
+            os.write(fd, b"# Arxiv Papers in cs.CV on 2020-11-22\n")
+            _wait_until_blocked_reading_a_pipe(proc.pid)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            os.close(fd)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err

@@ -60,6 +60,7 @@ from hypothesis import strategies as st
 
 from digest_tui.cli import main
 from digest_tui.library import Library
+from digest_tui.library_sql import where_sql
 from digest_tui.models import ParseResult
 from digest_tui.parsing import (
     FORMATS,
@@ -856,7 +857,7 @@ def test_generated_queries_parse_and_run_or_give_one_line_query_error(
     except QueryError as exc:
         assert "\n" not in str(exc) and str(exc)
         return
-    where, params = query.to_sql()
+    where, params = where_sql(query)
     assert where.count("?") == len(params)
     result = seed_library.search(query)  # the SQL is valid and runs
     assert len(result) <= 301
@@ -869,7 +870,7 @@ def test_generated_queries_without_fts_also_run(seed_library: Library, text: str
         query = parse_query(text)
     except QueryError:
         return
-    where, params = query.to_sql(state_available=False, fts=False)
+    where, params = where_sql(query, state_available=False, fts=False)
     sql = "SELECT count(*) FROM papers p" + (f" WHERE {where}" if where else "")
     with seed_library._read() as conn:
         conn.execute(sql, params).fetchone()

@@ -14,6 +14,7 @@ with), 3 the state or index could not be opened or saved, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections.abc import Sequence
@@ -61,6 +62,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {visible(message)}\n")
 
 
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 paper``, ``2 papers`` (``plural`` for irregular words)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _mistyped_command(word: str) -> str | None:
+    """The command ``word`` looks like a typo of, unless it is a path (or an option)."""
+    if word.startswith("-") or os.path.lexists(os.path.expanduser(word)):
+        return None
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", metavar="DIR", help="where read/starred state lives (default: per user)"
@@ -84,7 +98,15 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     main.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(main)
 
-    lst = _Parser(prog=f"{prog} list", description="Print the papers of some digests, one a line.")
+    lst = _Parser(
+        prog=f"{prog} list",
+        description="Print the papers of some digests, one a line.",
+        epilog=(
+            "--format tsv prints five tab-separated columns: arXiv id, digest date, flags, "
+            "title, authors. The flags are two characters: '*' starred or '-' not, then "
+            "'r' read or 'u' unread: '-r' is read and not starred, '*u' starred and unread."
+        ),
+    )
     lst.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
     lst.add_argument("-q", "--query", default="", help="filter, e.g. 'author:smith is:unread'")
     lst.add_argument(
@@ -493,12 +515,17 @@ def cmd_check(args: argparse.Namespace) -> int:
             if not args.quiet or result.warnings:
                 date = result.date or "no date"
                 print(
-                    f"{shown}: {result.format}, {date}, {len(result.papers)} papers"
-                    f" ({result.entries} entries), {len(result.warnings)} warnings"
+                    f"{shown}: {result.format}, {date}, {_count(len(result.papers), 'paper')}"
+                    f" ({_count(result.entries, 'entry', 'entries')}),"
+                    f" {_count(len(result.warnings), 'warning')}"
                 )
         for w in result.warnings:
             print(f"  {one_line(str(w))}")
-    print(f"{digests} digests, {total_papers} papers, {skipped} files not digests")
+    not_digests = "not a digest" if skipped == 1 else "not digests"
+    print(
+        f"{_count(digests, 'digest')}, {_count(total_papers, 'paper')},"
+        f" {_count(skipped, 'file')} {not_digests}"
+    )
     return EXIT_FAIL if failed else EXIT_OK
 
 
@@ -573,6 +600,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "state": cmd_state,
     }[command]
     try:
+        if command == "open" and argv and (typo := _mistyped_command(argv[0])):
+            raise UsageError(
+                f"{argv[0]!r} is neither a command nor a file or folder: did you mean '{typo}'?"
+            )
         args = parsers[command].parse_args(rest)
         return handler(args)
     except UsageError as exc:

@@ -23,6 +23,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import stat
 import threading
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from digest_tui import fsutil
+from digest_tui import fsutil, library_sql
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
@@ -423,6 +424,25 @@ def _merge(old: Sequence[object], new: Sequence[object]) -> tuple[object, ...]:
     return tuple(merged)
 
 
+# An arXiv category ("cs.CV", "hep-th"), not a digest's topic ("SLAM").
+_ARXIV_CATEGORY_RE = re.compile(r"[a-z][a-z-]{0,20}(?:\.[A-Za-z][A-Za-z-]{0,20})?")
+
+
+def _add_digest_categories(paper: Paper) -> None:
+    """A digest of a category listing a paper makes that a category of the
+    paper (as ``cat:`` matches it): added after its own, any case once.
+    Topics some digests list papers under are not categories."""
+    known = {c.lower() for c in paper.categories}
+    for ap in paper.appearances:
+        if (
+            ap.category
+            and ap.category.lower() not in known
+            and _ARXIV_CATEGORY_RE.fullmatch(ap.category)
+        ):
+            known.add(ap.category.lower())
+            paper.categories.append(ap.category)
+
+
 class _IdLookup:
     """arXiv id -> pid looked up in the index, for scans that touch few files."""
 
@@ -534,6 +554,8 @@ class Library:
         self._pool: list[sqlite3.Connection] = []
         self._all_readers: list[sqlite3.Connection] = []
         self._attached: set[int] = set()  # id() of readers with the state attached
+        # id() of a reader -> (its data_version, the categories of appearances then)
+        self._digest_cats: dict[int, tuple[int, frozenset[str]]] = {}
         self._closed = False
         self._gen = 0  # the generation of the write transaction under way
         self.max_digest_bytes = max_digest_bytes
@@ -565,6 +587,7 @@ class Library:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-65536")
+        library_sql.register_functions(conn)
         return conn
 
     def _open(self) -> sqlite3.Connection:
@@ -1194,12 +1217,14 @@ class Library:
         watch = self.watch
         pids: array[int] = array("q")
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = q.select_sql(
+            sql, params = library_sql.select_sql(
+                q,
                 state_available=self._state_for(conn, q.needs_state),
                 fts=fts,
                 limit=limit,
                 watch=watch,
                 sort=sort,
+                digest_categories=self._digest_categories(conn, q),
             )
             # One read transaction: the pids and the generation they belong to.
             conn.execute("BEGIN")
@@ -1218,10 +1243,27 @@ class Library:
         q = parse_query(query) if isinstance(query, str) else query
         fts = self.fts_ready
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = q.select_sql(
-                state_available=self._state_for(conn, q.needs_state), fts=fts, watch=self.watch
+            sql, params = library_sql.select_sql(
+                q,
+                state_available=self._state_for(conn, q.needs_state),
+                fts=fts,
+                watch=self.watch,
+                digest_categories=self._digest_categories(conn, q),
             )
             return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
+    def _digest_categories(self, conn: sqlite3.Connection, q: Query) -> frozenset[str] | None:
+        """The categories of every appearance, for ``cat:`` terms (None without
+        one); read again only when the index changed since (``data_version``)."""
+        if not any(t.field == "cat" for t in q.terms):
+            return None
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        cached = self._digest_cats.get(id(conn))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        cats = frozenset(r[0] for r in conn.execute(library_sql.DIGEST_CATEGORIES_SQL))
+        self._digest_cats[id(conn)] = (version, cats)
+        return cats
 
     @_guarded
     def rows(self, pids: Sequence[int], *, generation: int | None = None) -> dict[int, Row]:
@@ -1331,7 +1373,10 @@ class Library:
 
     @_guarded
     def papers(self, pids: Sequence[int]) -> list[Paper]:
-        """Full papers with their appearances, in the order of ``pids``."""
+        """Full papers with their appearances, in the order of ``pids``.
+
+        ``categories`` are the paper's own, then those of the digests
+        listing it (what ``cat:`` matches)."""
         found: dict[int, Paper] = {}
         pid_list = list(pids)
         with self._read() as conn:
@@ -1373,4 +1418,6 @@ class Library:
                                 a["date"], a["category"], a["path"], a["line"], a["position"]
                             )
                         )
+        for paper in found.values():
+            _add_digest_categories(paper)
         return [found[p] for p in pid_list if p in found]

@@ -204,9 +204,12 @@ class ReadingSession:
             self._highlights = (self.filter_text, found)
         return found
 
-    def view_query(self, filter_text: str | None = None) -> Query:
-        """The filter plus the view's own terms; raises ``QueryError``."""
-        query = parse_query(self.filter_text if filter_text is None else filter_text)
+    def view_query(self, filter_text: str | None = None, *, typing: bool = False) -> Query:
+        """The filter plus the view's own terms; raises ``QueryError``.
+
+        ``typing``: the filter is being typed, so an unfinished last term
+        waits (see :attr:`Query.unfinished`) instead of being an error."""
+        query = parse_query(self.filter_text if filter_text is None else filter_text, typing=typing)
         extra = VIEWS[self.view][1]
         return query.with_terms(extra) if extra else query
 

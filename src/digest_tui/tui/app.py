@@ -81,6 +81,7 @@ COUNT_PAUSE = 0.25
 THEME_SAVE_DELAY = 1.0
 UI_WRITE_WAIT = 0.2  # seconds a mark made on screen waits for another process's lock
 BUSY_RETRY_S = 600.0  # how long a worker keeps a refused mark to save it
+UNFINISHED_PAUSE = 1.0  # seconds after the last keystroke before an unfinished term is an error
 
 
 class _ScanCancelled(Exception):
@@ -210,6 +211,7 @@ class DigestApp(App[int]):
         self._exit_after_next_result = False
         self._read_timer: Timer | None = None
         self._read_timer_id: str | None = None
+        self._unfinished_timer: Timer | None = None
         self._scanning = False
         self._scan_progress = ""
         self._reader_closing = False
@@ -763,9 +765,9 @@ class DigestApp(App[int]):
 
     # ------------------------------------------------------------------ searching
 
-    def _view_query(self) -> Query | None:
+    def _view_query(self, *, typing: bool = False) -> Query | None:
         try:
-            query = self.session.view_query()
+            query = self.session.view_query(typing=typing)
         except QueryError as exc:
             self.filter_bar.show_error(str(exc))
             return None
@@ -774,11 +776,17 @@ class DigestApp(App[int]):
 
     def _request_search(self, *, first: bool = False, typing: bool = False) -> None:
         """Read the view again; the cursor stays on its paper (by arXiv id)."""
-        query = self._view_query()
+        query = self._view_query(typing=typing)
         if query is None:
             return
         self.session.query = query
         self._search_gen += 1
+        if self._unfinished_timer is not None:
+            self._unfinished_timer.stop()
+            self._unfinished_timer = None
+        if typing and query.unfinished:
+            # It may still be finished; once the user pauses it is an error.
+            self._unfinished_timer = self.set_timer(UNFINISHED_PAUSE, self._show_unfinished)
         self._search_worker(query, self._search_gen, first, TYPING_PAUSE if typing else 0)
 
     def _first_search(self) -> None:
@@ -979,7 +987,15 @@ class DigestApp(App[int]):
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:
+        self._show_unfinished()  # typing is over: "title:" at the end is an error now
         self._focus_now(self.paper_list)
+
+    def _show_unfinished(self) -> None:
+        """Show an unfinished last term as the error it is once typing stopped."""
+        self._unfinished_timer = None
+        unfinished = self.session.query.unfinished
+        if unfinished:
+            self.filter_bar.show_error(unfinished)
 
     @on(FilterBar.Cleared)
     def _filter_cleared(self, event: FilterBar.Cleared) -> None:

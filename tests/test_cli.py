@@ -268,19 +268,36 @@ def _wait_until_blocked_reading_a_pipe(pid: int) -> None:
         time.sleep(0.01)
 
 
+#: Runs the command with its first read of a digest blocked in a read of an
+#: empty pipe (standard input), where Ctrl+C finds it as it would a slow disk.
+_BLOCKED_READ = """
+import sys
+from digest_tui import cli, fsutil
+
+real = fsutil.read_regular_file
+
+def blocked(*args, **kwargs):
+    sys.stdin.buffer.read(1)
+    return real(*args, **kwargs)
+
+fsutil.read_regular_file = blocked
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
 @pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc")
 @pytest.mark.parametrize("command", ["list", "check", "export -f json"])
 def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path, command: str) -> None:
     import signal
 
-    # The command reads a named pipe given as the digest; once it sleeps in
-    # that read, Ctrl+C arrives (a signal sent earlier, between two system
-    # calls, would wait for the next one: a race of the test, not the command).
-    fifo = tmp_path / "digest.md"
-    os.mkfifo(fifo)
+    # Ctrl+C arrives once the command sleeps in that read (a signal sent
+    # earlier, between two system calls, would be a race of the test).
+    digest = tmp_path / "digest.md"
+    digest.write_text("# Arxiv Papers in cs.CV on 2020-11-22\n")
     dirs = [] if command == "check" else ["--cache-dir", str(tmp_path / "c")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "digest_tui", *command.split(), str(fifo), *dirs],
+        [sys.executable, "-c", _BLOCKED_READ, *command.split(), str(digest), *dirs],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -290,14 +307,9 @@ def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path, command: str) -> N
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        fd = os.open(fifo, os.O_WRONLY)
-        try:
-            os.write(fd, b"# Arxiv Papers in cs.CV on 2020-11-22\n")
-            _wait_until_blocked_reading_a_pipe(proc.pid)
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=60)
-        finally:
-            os.close(fd)
+        _wait_until_blocked_reading_a_pipe(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -120,7 +120,7 @@ def highlights_for(filter_text: str) -> Highlights:
     """The words and phrases of a filter to show; none for a filter that
     cannot be read."""
     try:
-        terms = parse_query(filter_text).terms
+        terms = parse_query(filter_text, typing=True).terms
     except QueryError:
         return Highlights()
     by_field: dict[str, list[str]] = {name: [] for name in FIELDS}

@@ -3,8 +3,8 @@
 
 Usage::
 
-    python benchmarks/make_corpus.py N DIR [--seed S] [--format both|daily|fields]
-                                           [--start-date 2010-01-01] [--force]
+    python benchmarks/make_corpus.py N DIR [--seed S] [--format both|daily|fields|email]
+                                           [--per-file K] [--start-date 2010-01-01] [--force]
 
 Writes N papers as one digest per day into ``DIR/YYYY/MM/YYYY-MM-DD.md``, in the
 two layouts of the real seed files (``tests/fixtures/seeds``):
@@ -17,6 +17,16 @@ two layouts of the real seed files (``tests/fixtures/seeds``):
 With ``--format both`` (the default) each day picks one of the two at random.
 Weekdays hold 60..260 papers (about 150 on average); weekends are often skipped,
 sometimes an empty digest (header only), sometimes a light day.
+
+``--format email`` writes arXiv's listing e-mail instead (``YYYY-MM-DD.txt``,
+weekdays only, the layout :mod:`digest_tui.parsing.arxiv_email` reads: a
+preamble naming the list and the ``received from ... to ...`` window, then
+``\\`` / ``arXiv:ID`` entries with Date, Title, Authors, Categories and
+Comments fields, an indented abstract and the ``\\ ( https://arxiv.org/abs/ID ,
+NNNkb)`` line); about one entry in eight is a cross-listing.  ``--per-file K``
+puts exactly K papers in every file (the last may hold fewer): ``1000000
+--format email --per-file 2500`` is 400 daily e-mails, ``50000 --format email
+--per-file 50000`` one big mailbox-sized file.
 
 All text is pseudo-English made from the word lists below (nothing is copied from
 real digests); word frequencies follow a Zipf-Mandelbrot law, and a separate list
@@ -278,6 +288,8 @@ _P_JOURNAL = 0.10
 _P_RARE = 0.02  # share of abstracts given one rare word
 _P_CODE = 0.08  # share of abstracts ending with a code link
 _P_BR = 0.03  # share of (daily-format) abstracts with a <br> paragraph break
+_P_CROSS = 0.12  # share of e-mail entries that are cross-listings
+EMAIL_LIST = "Computer Vision and Pattern Recognition"  # the list the e-mails are for (cs.CV)
 
 
 # Verbs, adverbs and fillers that read badly in titles.
@@ -562,6 +574,8 @@ class _Generator:
                 )
             return head + "".join(entries), entries
 
+        if fmt == "email":
+            return self.email(d, n, ids)
         iso = d.isoformat()
         head = f"# Arxiv Papers in {CATEGORY} on {iso}\n"
         times = sorted(int(rand() * 86400) for _ in range(n))
@@ -595,6 +609,73 @@ class _Generator:
                 f"- **Summary**: {abstract}\n\n\n\n"
             )
         return head + "".join(entries), entries
+
+
+    def email(self, d: date, n: int, ids: list[str]) -> tuple[str, list[str]]:
+        """arXiv's listing e-mail for day ``d`` (a weekday) with ``n`` papers."""
+        rng = self.rng
+        rand = rng.random
+        # The window ends the weekday before (Friday for a Monday listing).
+        back = 3 if d.weekday() == 0 else 1
+        to = date.fromordinal(d.toordinal() - back)
+        since = date.fromordinal(to.toordinal() - 1)
+        rule = "-" * 78 + "\n"
+
+        def stamp(x: date) -> str:
+            return f"{WEEKDAYS[x.weekday()]} {x.day:02d} {MONTHS[x.month - 1]} {x.year % 100:02d}"
+
+        head = (
+            f"{rule}{rule}Send any comments regarding submissions directly to submitter.\n"
+            f"{rule}Archives at http://arxiv.org/\n"
+            "To unsubscribe, e-mail To: cs@arXiv.org, Subject: cancel\n"
+            f"{rule} Submissions to:\n{EMAIL_LIST}\n"
+            f" received from  {stamp(since)} 19:00:00 GMT  to  {stamp(to)} 19:00:00 GMT\n"
+            f"{rule}{rule}"
+        )
+        n_authors = rng.choices(_AUTHOR_COUNTS, cum_weights=_AUTHOR_CUM, k=n)
+        entries = []
+        for pid, k in zip(ids, n_authors, strict=True):
+            sub = date.fromordinal(to.toordinal() - int(rand() * 10))
+            secs = int(rand() * 86400)
+            h, rem = divmod(secs, 3600)
+            kb = 50 + int(rand() * 9000)
+            cross = " (*cross-listing*)" if rand() < _P_CROSS else ""
+            cats = self.categories().replace("**", "").replace(",", "")
+            lines = [
+                "\\\\",
+                f"arXiv:{pid}{cross}",
+                f"Date: {WEEKDAYS[sub.weekday()]}, {sub.day} {MONTHS[sub.month - 1]} {sub.year}"
+                f" {h:02d}:{rem // 60:02d}:{rem % 60:02d} GMT   ({kb}kb)",
+                "",
+                "Title: " + _wrap(7, self.title()),
+                "Authors: " + _wrap(9, self.authors(k)),
+                f"Categories: {cats}",
+            ]
+            if rand() < _P_COMMENT:
+                lines.append("Comments: " + _wrap(10, self.comment(d.year)))
+            if rand() < _P_JOURNAL:
+                lines.append("Journal-ref: " + _wrap(13, self.journal(d.year)))
+            if rand() < _P_DOI:
+                lines.append(f"DOI: {self.doi(d.year)}")
+            lines.append("\\\\")
+            lines.append("  " + _fill(self.abstract(html=False)))
+            lines.append(f"\\\\ ( https://arxiv.org/abs/{pid} ,  {kb}kb)")
+            entries.append("\n".join(lines) + "\n" + rule)
+        return head + "".join(entries), entries
+
+
+def _fill(text: str, width: int = 79) -> str:
+    """Wrap an abstract flush left at ``width`` (its first line is indented by the caller)."""
+    lines: list[str] = []
+    cur, limit = "", width - 2
+    for word in text.split(" "):
+        if cur and len(cur) + 1 + len(word) > limit:
+            lines.append(cur)
+            cur, limit = word, width
+        else:
+            cur = f"{cur} {word}" if cur else word
+    lines.append(cur)
+    return "\n".join(lines)
 
 
 def _common_word_candidates() -> list[str]:
@@ -639,6 +720,7 @@ def make_corpus(
     seed: int = 0,
     fmt: str = "both",
     start: date = date(2010, 1, 1),
+    per_file: int | None = None,
 ) -> dict:
     """Write ``n`` synthetic papers as daily digests under ``out``; return the summary.
 
@@ -646,8 +728,11 @@ def make_corpus(
     per-format counts and a suggested common and rare word with the number of
     papers whose entry text contains each (case-insensitive substring).
     """
-    if fmt not in ("both", *FORMATS):
+    if fmt not in ("both", "email", *FORMATS):
         raise ValueError(f"unknown format {fmt!r}")
+    if per_file is not None and per_file < 1:
+        raise ValueError("per_file must be >= 1")
+    email = fmt == "email"
     if n < 0:
         raise ValueError("n must be >= 0")
     out = Path(out)
@@ -663,8 +748,8 @@ def make_corpus(
     d = start
     files = days = total_bytes = 0
     empty_files = 0
-    per_format = dict.fromkeys(FORMATS, 0)
-    papers_per_format = dict.fromkeys(FORMATS, 0)
+    per_format = dict.fromkeys((*FORMATS, "email") if email else FORMATS, 0)
+    papers_per_format = dict.fromkeys(per_format, 0)
     first_day = last_day = None
     month_key = None
     made_dirs: set[Path] = set()
@@ -680,8 +765,14 @@ def make_corpus(
             cap = 10**digits - 1
             counter = 1 + int(rand() * (30 if digits == 4 else 200))
             gap_budget = cap - counter - 31 * _MAX_PER_DAY
+            if per_file is not None:  # ids are dense: a month of large files must fit
+                counter, gap_budget = 1, 0
         weekend = d.weekday() >= 5
-        if weekend:
+        if email and weekend:
+            count = -1  # arXiv mails its listings on weekdays
+        elif per_file is not None:
+            count = per_file
+        elif weekend:
             r = rand()
             count = -1 if r < 0.45 else 0 if r < 0.55 else 20 + int(rand() * 71)
         else:
@@ -691,6 +782,8 @@ def make_corpus(
             continue
         count = min(count, remaining)
         fmt_day = fmt if fmt != "both" else FORMATS[rand() < 0.5]
+        if per_file is not None and count > 10**digits - 1 - counter:
+            digits = 5  # a month of large files needs five-digit ids
 
         yymm = f"{d.year % 100:02d}{d.month:02d}."
         ids = []
@@ -711,7 +804,7 @@ def make_corpus(
             folder.mkdir(parents=True, exist_ok=True)
             made_dirs.add(folder)
         data = text.encode("utf-8")
-        (folder / f"{d.isoformat()}.md").write_bytes(data)
+        (folder / f"{d.isoformat()}.{'txt' if email else 'md'}").write_bytes(data)
         total_bytes += len(data)
         files += 1
         empty_files += count == 0
@@ -766,7 +859,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("n", type=int, metavar="N", help="number of papers")
     p.add_argument("dir", type=Path, metavar="DIR", help="output folder")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--format", choices=["both", *FORMATS], default="both")
+    p.add_argument("--format", choices=["both", "email", *FORMATS], default="both")
+    p.add_argument("--per-file", type=int, default=None, metavar="K", help="papers per file")
     p.add_argument("--start-date", type=date.fromisoformat, default=date(2010, 1, 1))
     p.add_argument(
         "--force",
@@ -780,7 +874,9 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"{out} is not empty (use --force to replace an earlier corpus)")
         _clean(out)
     t0 = time.perf_counter()
-    s = make_corpus(args.n, out, seed=args.seed, fmt=args.format, start=args.start_date)
+    s = make_corpus(
+        args.n, out, seed=args.seed, fmt=args.format, start=args.start_date, per_file=args.per_file
+    )
     dt = time.perf_counter() - t0
     print(
         f"wrote {s['N']} papers in {s['files']} files ({s['empty_files']} empty) over "

@@ -271,6 +271,10 @@ _MATH_SYMBOLS = {
     "neq": "≠",
     "ne": "≠",
     "ll": "≪",
+    "lesssim": "≲",
+    "gtrsim": "≳",
+    "lessapprox": "⪅",
+    "gtrapprox": "⪆",
     "gg": "≫",
     "approx": "≈",
     "sim": "∼",
@@ -438,7 +442,6 @@ _CITES = frozenset(
 # Commands whose first argument only changes the look of the second.
 _STYLE_FIRST = frozenset("textcolor colorbox overset underset stackrel".split())
 _DROP_ARG = frozenset("label color vspace hspace".split())
-_SPECIAL = frozenset("\\${}")
 _ROMAN = (
     (1000, "m"),
     (900, "cm"),
@@ -469,7 +472,7 @@ class Converted:
 
 def has_tex(text: str) -> bool:
     """True when ``text`` holds a character the converter would act on."""
-    return not _SPECIAL.isdisjoint(text)
+    return "\\" in text or "$" in text or "{" in text or "}" in text
 
 
 def to_text(text: str) -> str:

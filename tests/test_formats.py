@@ -38,6 +38,8 @@ EXPECTED_FORMAT = {
     "arxiv_rss2.xml": "arxiv_rss",
     "cv_arxiv_daily.md": "cv_arxiv_daily",
     "ai_enhanced_2026-02-04.md": "ai_enhanced",
+    "rss1_affiliations.xml": "arxiv_rss",
+    "rss2_defects.xml": "arxiv_rss",
 }
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

@@ -18,6 +18,7 @@ This module is part of the core and must not import Textual.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -537,6 +538,7 @@ class _Scanner:
         self.pos = 0
         self.depth = 0
         self.problem: str | None = None
+        self.pairs: dict[int, int] | None = None  # "{" -> its "}", found once
 
     def _tex_group(self, start: int) -> bool:
         """Whether the ``{`` at ``start`` groups TeX: ``{\\em x}``, ``Ya{ğ}mur``."""
@@ -583,22 +585,14 @@ class _Scanner:
         self.skip_spaces()
         if self.pos >= self.n or self.s[self.pos] != "{":
             return None
-        depth, i = 0, self.pos
-        while i < self.n:
-            c = self.s[i]
-            if c == "\\":
-                i += 2
-                continue
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-                if depth == 0:
-                    body = self.s[self.pos + 1 : i]
-                    self.pos = i + 1
-                    return body
-            i += 1
-        return None
+        if self.pairs is None:
+            self.pairs = _brace_pairs(self.s)
+        end = self.pairs.get(self.pos, -1)
+        if end < 0 or end >= self.n:
+            return None
+        body = self.s[self.pos + 1 : end]
+        self.pos = end + 1
+        return body
 
     def group(self, math: bool) -> str:
         """The converted ``{...}`` whose ``{`` is at ``pos`` (``pos`` moves past it)."""
@@ -891,6 +885,22 @@ class _Scanner:
         if not text or text == url:
             return url
         return f"{text} ({url})"
+
+
+_BRACE_RE = re.compile(r"\\.|[{}]", re.S)
+
+
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Where each ``{`` of ``text`` is closed (escaped braces skipped), in one pass."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE_RE.finditer(text):
+        token = m.group()
+        if token == "{":
+            stack.append(m.start())
+        elif token == "}" and stack:
+            pairs[stack.pop()] = m.start()
+    return pairs
 
 
 def _unescape_url(url: str) -> str:

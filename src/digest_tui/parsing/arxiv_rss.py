@@ -97,13 +97,30 @@ _PERSON_RE = re.compile(
 _PLACEHOLDER = "dtui-person-"
 _PLACEHOLDER_RE = re.compile(r"dtui-person-(\d{1,9})")
 _CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
-_LONG_RUN_RE = re.compile(r"[^<>]{%d,}+" % (MAX_FIELD_CHARS + 1))
+# Each match takes a whole run, so finding them is linear (a pattern such as
+# "[^<>]{100001,}" would retry from every character of every shorter run).
+_RUN_RE = re.compile(r"[^<>]++")
 
 
-def _cut_run(m: re.Match[str]) -> str:
-    run = m.group(0)[:MAX_FIELD_CHARS]
+def _cut_run(run: str) -> str:
+    run = run[:MAX_FIELD_CHARS]
     amp = run.rfind("&", len(run) - 12)
     return run[:amp] if amp >= 0 and ";" not in run[amp:] else run
+
+
+def _cut_long_runs(text: str) -> tuple[str, bool]:
+    """``text`` with every run of text or attributes cut to :data:`MAX_FIELD_CHARS`."""
+    parts: list[str] = []
+    pos = 0
+    for m in _RUN_RE.finditer(text):
+        if m.end() - m.start() > MAX_FIELD_CHARS:
+            parts.append(text[pos : m.start()])
+            parts.append(_cut_run(m.group()))
+            pos = m.end()
+    if not parts:
+        return text, False
+    parts.append(text[pos:])
+    return "".join(parts), True
 
 
 def bound_feed(text: str) -> tuple[str, list[str], bool]:
@@ -134,8 +151,7 @@ def bound_feed(text: str) -> tuple[str, list[str], bool]:
         text = "".join(parts)
     cut = False
     if len(text) > MAX_FIELD_CHARS:
-        text, count = _LONG_RUN_RE.subn(_cut_run, text)
-        cut = count > 0
+        text, cut = _cut_long_runs(text)
     return text, people, cut
 
 

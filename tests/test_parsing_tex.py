@@ -131,7 +131,9 @@ def test_search_finds_decoded_names_with_and_without_accents(tmp_path: Path) -> 
         assert ids("title:alpha") == ["2503.03002"]
         stored = lib.papers(list(lib.search("title:ℓ₀").pids))[0]
         assert stored.title == "ℓ₀ Minimization for TCP_α in 𝒪(n) Time"
-        assert stored.title_tex == r"$\ell_0$ Minimization for $TCP_\alpha$ in $\mathcal{O}(n)$ Time"
+        assert stored.title_tex == (
+            r"$\ell_0$ Minimization for $TCP_\alpha$ in $\mathcal{O}(n)$ Time"
+        )
 
 
 # -- 5. Links in TeX are kept -----------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from digest_tui.cli import main
+from digest_tui.tex import to_text
 
 from .conftest import SEEDS
 
@@ -62,8 +63,8 @@ def test_jsonl_titles_equal_headings_and_appearances_merge(seeds_dir: Path, tmp_
     assert len(records) == 301
     expected = headings()
     for rec in records:
-        # The headings as written, with the documented normalisation of LaTeX colons.
-        heading = html.unescape(expected[rec["id"]]).replace("$\\colon$", ":")
+        # The headings as written, their TeX shown as text ("$\\colon$" -> ":").
+        heading = to_text(html.unescape(expected[rec["id"]]))
         assert rec["title"] == " ".join(heading.split()), rec["id"]
         for key in (
             "id",

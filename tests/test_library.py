@@ -268,7 +268,8 @@ def test_real_corpus_indexes_without_warnings(tmp_path: Path) -> None:
     shutil.copytree(CORPUS / "arxiv-py-markdown", root)
     with open_lib(root, tmp_path) as lib:
         report = lib.scan()
-        assert report.warnings == []
+        # Only TeX the converter could not read (a user's own macro) is warned about.
+        assert [w for w in report.warnings if "TeX kept as written" not in w.message] == []
         assert lib.count() == 2924
 
 

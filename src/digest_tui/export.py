@@ -258,8 +258,12 @@ def _bib_authors(authors: Sequence[str]) -> str:
 
 
 def bibtex_entry(paper: Paper, key: str | None = None) -> str:
-    """One ``@misc`` entry for an arXiv preprint, ending with a newline."""
-    fields: list[tuple[str, str]] = [("title", "{" + bibtex_escape(paper.title) + "}")]
+    """One ``@misc`` entry for an arXiv preprint, ending with a newline.
+
+    The title is cited as the digest wrote it, TeX included (``title_tex``).
+    """
+    title = paper.title_tex or paper.title
+    fields: list[tuple[str, str]] = [("title", "{" + bibtex_escape(title) + "}")]
     authors = _bib_authors(paper.authors)
     if authors:
         fields.append(("author", authors))

@@ -39,7 +39,7 @@ from digest_tui import fsutil, library_sql
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 AUTHOR_SEP = "\n"
 #: The largest digest file read (the config's ``max_digest_mb``); larger ones
 #: are skipped with a warning naming the setting.
@@ -78,8 +78,18 @@ CREATE TABLE IF NOT EXISTS papers (
     journal_ref TEXT,
     doi TEXT,
     extras TEXT NOT NULL DEFAULT '',
-    sort_date TEXT NOT NULL DEFAULT ''
+    sort_date TEXT NOT NULL DEFAULT '',
+    -- The TeX forms of title and abstract when they differ from the text
+    -- shown ('' otherwise), and author -> affiliation as JSON ('' for none).
+    title_tex TEXT NOT NULL DEFAULT '',
+    abstract_tex TEXT NOT NULL DEFAULT '',
+    affiliations TEXT NOT NULL DEFAULT ''
 );
+-- What the full-text index holds: the text and the TeX forms, so a search
+-- for either finds the paper ("ℓ₀" and "ell_0").
+CREATE VIEW IF NOT EXISTS papers_fts_text AS
+    SELECT pid, title || ' ' || title_tex AS title, authors,
+           abstract || ' ' || abstract_tex AS abstract, categories FROM papers;
 -- A narrow copy of what filters without words read, in display order: the
 -- whole list of 200,000 papers is read from it in tens of milliseconds.
 CREATE INDEX IF NOT EXISTS papers_scan ON papers (pid, arxiv_id, categories);
@@ -107,7 +117,7 @@ CREATE TABLE IF NOT EXISTS pid_log (
 CREATE INDEX IF NOT EXISTS pid_log_pid ON pid_log (pid, gen);
 CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5 (
     title, authors, abstract, categories,
-    content='papers', content_rowid='pid',
+    content='papers_fts_text', content_rowid='pid',
     tokenize="unicode61 remove_diacritics 2"
 );
 """
@@ -129,7 +139,17 @@ _PAPER_COLUMNS = (
     "journal_ref",
     "doi",
     "extras",
+    "title_tex",
+    "abstract_tex",
+    "affiliations",
 )
+_TITLE, _ABSTRACT = _PAPER_COLUMNS.index("title"), _PAPER_COLUMNS.index("abstract")
+_TITLE_TEX, _ABSTRACT_TEX = _PAPER_COLUMNS.index("title_tex"), _PAPER_COLUMNS.index("abstract_tex")
+# Columns that come from the same digest as the column they go with.
+_COMPANIONS = {
+    _PAPER_COLUMNS.index(a): _PAPER_COLUMNS.index(b)
+    for a, b in (("title", "title_tex"), ("abstract", "abstract_tex"), ("authors", "affiliations"))
+}
 
 
 class LibraryError(Exception):
@@ -391,6 +411,19 @@ def _paper_values(p: Paper) -> tuple[object, ...]:
         p.journal_ref,
         p.doi,
         json.dumps(p.extras, ensure_ascii=False) if p.extras else "",
+        p.title_tex or "",
+        p.abstract_tex or "",
+        json.dumps(p.affiliations, ensure_ascii=False) if p.affiliations else "",
+    )
+
+
+def _fts_values(values: Sequence[object]) -> tuple[object, ...]:
+    """Title, authors, abstract, categories as ``papers_fts_text`` gives them."""
+    return (
+        f"{values[_TITLE]} {values[_TITLE_TEX]}",
+        values[_TITLE + 1],
+        f"{values[_ABSTRACT]} {values[_ABSTRACT_TEX]}",
+        values[_ABSTRACT + 1],
     )
 
 
@@ -421,6 +454,8 @@ def _merge(old: Sequence[object], new: Sequence[object]) -> tuple[object, ...]:
             merged.append(n)
         else:
             merged.append(n if prefer_new else o)
+    for lead, companion in _COMPANIONS.items():  # e.g. the TeX of the title kept
+        merged[companion] = new[companion] if merged[lead] == new[lead] else old[companion]
     return tuple(merged)
 
 
@@ -1100,7 +1135,7 @@ class Library:
             conn.executemany(
                 "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
                 " VALUES (?,?,?,?,?)",
-                [(r[0], r[3], r[4], r[5], r[6]) for r in new_rows],
+                [(r[0], *_fts_values(r[1:])) for r in new_rows],
             )
         conn.executemany(
             "INSERT OR REPLACE INTO appearances (fid, pid, date, category, line, position)"
@@ -1132,14 +1167,14 @@ class Library:
         self._writer.execute(
             "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
             " VALUES (?,?,?,?,?)",
-            (pid, values[2], values[3], values[4], values[5]),
+            (pid, *_fts_values(values)),
         )
 
     def _fts_delete(self, pid: int, values: Sequence[object]) -> None:
         self._writer.execute(
             "INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract, categories)"
             " VALUES ('delete',?,?,?,?,?)",
-            (pid, values[2], values[3], values[4], values[5]),
+            (pid, *_fts_values(values)),
         )
 
     def _refresh_papers(
@@ -1404,6 +1439,9 @@ class Library:
                         journal_ref=r["journal_ref"],
                         doi=r["doi"],
                         extras=_load_extras(r["extras"]),
+                        title_tex=r["title_tex"] or None,
+                        abstract_tex=r["abstract_tex"] or None,
+                        affiliations=_load_extras(r["affiliations"]),
                     )
                 for a in conn.execute(
                     "SELECT a.pid, a.date, a.category, f.path, a.line, a.position"

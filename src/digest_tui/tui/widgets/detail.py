@@ -26,6 +26,26 @@ from digest_tui.tui.widgets.styling import component_style
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+# A URL in running text; trailing punctuation is the sentence's, not the URL's.
+_TEXT_URL_RE = re.compile(r"https?://[^\s<>\[\]{}\"'`]{1,2000}+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?)"
+
+
+def linked_text(text: str, style: Style) -> Text:
+    """``text`` with its http(s) URLs as OSC 8 hyperlinks (plain strings, never markup)."""
+    out = Text()
+    pos = 0
+    for m in _TEXT_URL_RE.finditer(text):
+        url = m.group().rstrip(_URL_TAIL)
+        if url.count("(") > url.count(")") and m.group()[len(url) : len(url) + 1] == ")":
+            url += ")"  # "https://en.wikipedia.org/wiki/X_(y)"
+        if not is_web_url(url):
+            continue
+        out.append(text[pos : m.start()])
+        out.append(url, style + Style(link=url))
+        pos = m.start() + len(url)
+    out.append(text[pos:])
+    return out
 
 
 def abstract_paragraphs(abstract: str) -> list[str]:
@@ -264,6 +284,9 @@ def render_paper(
         add(fields, "Tags", chips)
     if paper.authors:
         add(fields, "Authors", marked("authors", ", ".join(one_line(a) for a in paper.authors)))
+    if paper.affiliations:
+        lines = [f"{one_line(k)}: {one_line(v)}" for k, v in paper.affiliations.items()]
+        add(fields, "Affiliations", "\n".join(lines))
     categories = list(paper.categories)
     if paper.primary_category and paper.primary_category not in categories:
         categories.insert(0, paper.primary_category)
@@ -316,7 +339,11 @@ def render_paper(
     paragraphs = abstract_paragraphs(paper.abstract)
     for paragraph in paragraphs:
         parts.append(Text(""))
-        parts.append(marked("abstract", paragraph))
+        shown = linked_text(paragraph, link)
+        shown.overflow = "fold"
+        for start, end in found.spans("abstract", paragraph):
+            shown.stylize(match, start, end)
+        parts.append(shown)
 
     links = grid()
     for name, link_url in (("Abstract", paper.abs_url), ("PDF", paper.pdf_url)):

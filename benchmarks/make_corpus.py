@@ -610,7 +610,6 @@ class _Generator:
             )
         return head + "".join(entries), entries
 
-
     def email(self, d: date, n: int, ids: list[str]) -> tuple[str, list[str]]:
         """arXiv's listing e-mail for day ``d`` (a weekday) with ``n`` papers."""
         rng = self.rng

@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import glob
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -29,6 +30,7 @@ import stat
 import threading
 import time
 import types
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ from digest_tui import fsutil, library_sql
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 AUTHOR_SEP = "\n"
 #: The largest digest file read (the config's ``max_digest_mb``); larger ones
 #: are skipped with a warning naming the setting.
@@ -67,7 +69,8 @@ CREATE TABLE IF NOT EXISTS papers (
     version INTEGER,
     title TEXT NOT NULL,
     authors TEXT NOT NULL DEFAULT '',
-    abstract TEXT NOT NULL DEFAULT '',
+    -- Raw deflate of the UTF-8 text ('' for none), as abstract_tex: see _pack_text.
+    abstract BLOB NOT NULL DEFAULT '',
     categories TEXT NOT NULL DEFAULT '',
     primary_category TEXT,
     pdf_url TEXT,
@@ -82,14 +85,15 @@ CREATE TABLE IF NOT EXISTS papers (
     -- The TeX forms of title and abstract when they differ from the text
     -- shown ('' otherwise), and author -> affiliation as JSON ('' for none).
     title_tex TEXT NOT NULL DEFAULT '',
-    abstract_tex TEXT NOT NULL DEFAULT '',
+    abstract_tex BLOB NOT NULL DEFAULT '',
     affiliations TEXT NOT NULL DEFAULT ''
 );
 -- What the full-text index holds: the text and the TeX forms, so a search
 -- for either finds the paper ("ℓ₀" and "ell_0").
 CREATE VIEW IF NOT EXISTS papers_fts_text AS
     SELECT pid, title || ' ' || title_tex AS title, authors,
-           abstract || ' ' || abstract_tex AS abstract, categories FROM papers;
+           dt_inflate(abstract) || ' ' || dt_inflate(abstract_tex) AS abstract, categories
+    FROM papers;
 -- A narrow copy of what filters without words read, in display order: the
 -- whole list of 200,000 papers is read from it in tens of milliseconds.
 CREATE INDEX IF NOT EXISTS papers_scan ON papers (pid, arxiv_id, categories);
@@ -170,6 +174,20 @@ class ScanReport:
     @property
     def changed(self) -> bool:
         return bool(self.files_parsed or self.files_removed)
+
+
+@dataclass(slots=True, frozen=True)
+class _Part:
+    """What a scan stores of one file: all of it, or one part of a large
+    e-mail (its first, its last, or one between)."""
+
+    path: str
+    size: int
+    mtime: int
+    digest: str
+    result: ParseResult
+    first: bool = True
+    last: bool = True
 
 
 @dataclass(slots=True, frozen=True)
@@ -385,6 +403,31 @@ def _read_and_parse(
     return path, digest, _parsing().parse_bytes(data, path)
 
 
+#: Papers in each result of a large e-mail parsed in pieces (the first
+#: commit of a file of 50,000 papers is on screen after this many).
+PART_PAPERS = 500
+
+
+def _read_and_parse_parts(
+    path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES
+) -> Iterator[tuple[str, str, ParseResult, bool, bool]]:
+    """:func:`_read_and_parse` as ``(path, hash, result, first, last)``: a
+    large e-mail in results of :data:`PART_PAPERS` papers
+    (:func:`digest_tui.parsing.iter_parse_bytes`), any other file in one."""
+    data = read_digest(path, max_bytes)
+    if isinstance(data, str):
+        yield (*_unreadable(path, data), True, True)
+        return
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    parts = _parsing().iter_parse_bytes(data, path, PART_PAPERS)
+    first = True
+    result = next(parts)
+    for following in parts:
+        yield path, digest, result, first, False
+        first, result = False, following
+    yield path, digest, result, first, True
+
+
 def parse_digest_file(path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES) -> ParseResult:
     """Read (as :func:`read_digest` does) and parse one digest; never raises for a bad file."""
     return _read_and_parse(path, max_bytes)[2]
@@ -400,7 +443,7 @@ def _paper_values(p: Paper) -> tuple[object, ...]:
         p.version,
         p.title,
         _join_authors(p.authors),
-        p.abstract,
+        _pack_text(p.abstract),
         " ".join(p.categories),
         p.primary_category,
         p.pdf_url,
@@ -412,7 +455,7 @@ def _paper_values(p: Paper) -> tuple[object, ...]:
         p.doi,
         json.dumps(p.extras, ensure_ascii=False) if p.extras else "",
         p.title_tex or "",
-        p.abstract_tex or "",
+        _pack_text(p.abstract_tex),
         json.dumps(p.affiliations, ensure_ascii=False) if p.affiliations else "",
     )
 
@@ -422,9 +465,20 @@ def _fts_values(values: Sequence[object]) -> tuple[object, ...]:
     return (
         f"{values[_TITLE]} {values[_TITLE_TEX]}",
         values[_TITLE + 1],
-        f"{values[_ABSTRACT]} {values[_ABSTRACT_TEX]}",
+        f"{_unpack_text(values[_ABSTRACT])} {_unpack_text(values[_ABSTRACT_TEX])}",
         values[_ABSTRACT + 1],
     )
+
+
+def _pack_text(text: str | None) -> bytes | str:
+    """A long text as stored: raw deflate of its UTF-8 (about half the bytes
+    of an abstract), or '' for none.  :func:`_unpack_text` reverses it and
+    SQL reads it with ``dt_inflate`` (:mod:`digest_tui.library_sql`)."""
+    return zlib.compress(text.encode("utf-8"), 1, wbits=-15) if text else ""
+
+
+def _unpack_text(value: object) -> str:
+    return library_sql.inflate(value) or ""
 
 
 def _load_extras(text: str) -> dict[str, str]:
@@ -479,24 +533,43 @@ def _add_digest_categories(paper: Paper) -> None:
 
 
 class _IdLookup:
-    """arXiv id -> pid looked up in the index, for scans that touch few files."""
+    """arXiv id -> pid, looked up in the index (in the scan's own write
+    transaction, so it sees what the scan stored).
+
+    :meth:`prefetch` reads the ids of one file's papers in a few queries;
+    only those are held, so a scan of a million papers never holds a million
+    ids.  An id prefetched and not found is not in the index."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._new: dict[str, int] = {}
+        self._known: dict[str, int | None] = {}
+
+    def prefetch(self, arxiv_ids: Sequence[str]) -> None:
+        known: dict[str, int | None] = dict.fromkeys(arxiv_ids)
+        keys = list(known)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for arxiv_id, pid in self._conn.execute(
+                f"SELECT arxiv_id, pid FROM papers WHERE arxiv_id IN ({marks})", chunk
+            ):
+                known[arxiv_id] = int(pid)
+        self._known = known
 
     def get(self, arxiv_id: str) -> int | None:
-        if arxiv_id in self._new:
-            return self._new[arxiv_id]
+        if arxiv_id in self._known:
+            return self._known[arxiv_id]
         row = self._conn.execute("SELECT pid FROM papers WHERE arxiv_id=?", (arxiv_id,)).fetchone()
         return None if row is None else int(row[0])
 
     def __setitem__(self, arxiv_id: str, pid: int) -> None:
-        self._new[arxiv_id] = pid
+        self._known[arxiv_id] = pid
 
     def pop(self, arxiv_id: str, default: int | None = None) -> int | None:
         """Forget an id this scan dropped (the index itself no longer has it)."""
-        return self._new.pop(arxiv_id, default)
+        if arxiv_id in self._known:
+            self._known[arxiv_id] = None
+        return default
 
 
 _P = ParamSpec("_P")
@@ -617,6 +690,9 @@ class Library:
             self.path, isolation_level=None, check_same_thread=False, timeout=10.0
         )
         conn.row_factory = sqlite3.Row
+        # Large pages: rows of ~1 KB waste less of each, and FTS5's segments
+        # take fewer pages (only a new database takes it).
+        conn.execute("PRAGMA page_size=16384")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # a cache: speed over durability
         conn.execute("PRAGMA foreign_keys=ON")
@@ -910,16 +986,12 @@ class Library:
             if removed:
                 self._remove_files(removed)
                 report.files_removed = len(removed)
-            ids: dict[str, int] | _IdLookup
-            if total > 20:
-                ids = {r[0]: r[1] for r in self._writer.execute("SELECT arxiv_id, pid FROM papers")}
-            else:  # a new morning's digest: look ids up one by one
-                ids = _IdLookup(self._writer)
+            ids = _IdLookup(self._writer)
             empty = self._writer.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
             defer_fts = empty and total > 50
             if defer_fts:
                 self._set_meta("fts_ready", "0")
-        batch: list[tuple[str, int, int, str, ParseResult]] = []
+        batch: list[_Part] = []
         batch_papers = 0
         last_commit = time.perf_counter()
         done = 0
@@ -936,14 +1008,15 @@ class Library:
             if on_batch:
                 on_batch(report)
 
-        for path, digest, result in self._parse_all(changed, workers, self.max_digest_bytes):
-            done += 1
+        parts = self._parse_all(changed, workers, self.max_digest_bytes)
+        for path, digest, result, first, last in parts:
+            done += last
             size, mtime = on_disk[path]
-            report.files_parsed += 1
-            if result.format is None:
+            report.files_parsed += last
+            if last and result.format is None:
                 report.files_skipped += 1
             report.warnings.extend(result.warnings)
-            batch.append((path, size, mtime, digest, result))
+            batch.append(_Part(path, size, mtime, digest, result, first, last))
             batch_papers += len(result.papers)
             # Small first batches put the newest digests on screen at once.
             limit = 200 if report.papers_added < 1000 else 20_000
@@ -972,20 +1045,40 @@ class Library:
     @staticmethod
     def _parse_all(
         paths: list[str], workers: int | None, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES
-    ) -> Iterator[tuple[str, str, ParseResult]]:
+    ) -> Iterator[tuple[str, str, ParseResult, bool, bool]]:
+        """``(path, hash, result, first, last)`` for each file, newest first.
+
+        In this process a large e-mail comes in several results (``first``
+        and ``last`` say which: see :func:`_read_and_parse_parts`).  Worker
+        processes parse whole files, at most ``2 * workers`` ahead of what
+        was taken, so parsed files never pile up while the index is written.
+        """
         if workers is None:
             workers = min(os.cpu_count() or 1, 4) if len(paths) >= 64 else 1
         if workers <= 1:
             for path in paths:
-                yield _read_and_parse(path, max_bytes)
+                yield from _read_and_parse_parts(path, max_bytes)
             return
+        import collections
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import Future, ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             read = functools.partial(_read_and_parse, max_bytes=max_bytes)
-            yield from pool.map(read, paths, chunksize=4)
+            todo = iter(paths)
+            ahead: collections.deque[Future[tuple[str, str, ParseResult]]] = collections.deque()
+            try:
+                for path in itertools.islice(todo, 2 * workers):
+                    ahead.append(pool.submit(read, path))
+                while ahead:
+                    done = ahead.popleft().result()
+                    for path in itertools.islice(todo, 1):
+                        ahead.append(pool.submit(read, path))
+                    yield (*done, True, True)
+            finally:  # stopped early (the reader closed): drop what was not started
+                for future in ahead:
+                    future.cancel()
 
     def _begin_write(self) -> None:
         """Start a write transaction at the next index generation."""
@@ -1018,8 +1111,8 @@ class Library:
 
     def _store_batch(
         self,
-        batch: list[tuple[str, int, int, str, ParseResult]],
-        ids: dict[str, int] | _IdLookup,
+        batch: list[_Part],
+        ids: _IdLookup,
         defer_fts: bool,
     ) -> int:
         """Replace everything the index knew of some files, in one transaction.
@@ -1032,31 +1125,28 @@ class Library:
         self._begin_write()
         try:
             self._prune_pid_log()
-            for path, size, mtime, digest, result in batch:
-                added += self._store_file(path, size, mtime, digest, result, ids, defer_fts)
+            for part in batch:
+                added += self._store_file(part, ids, defer_fts)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         return added
 
-    def _store_file(
-        self,
-        path: str,
-        size: int,
-        mtime: int,
-        digest: str,
-        result: ParseResult,
-        ids: dict[str, int] | _IdLookup,
-        defer_fts: bool,
-    ) -> int:
+    def _store_file(self, part: _Part, ids: _IdLookup, defer_fts: bool) -> int:
+        """Store one file, or one part of it (see :class:`_Part`).
+
+        A file stored in parts is marked unparsed (``parser_version`` -1)
+        until its last part is in: a scan stopped half-way reads it again.
+        """
         conn = self._writer
+        path, result = part.path, part.result
         warnings = "\n".join(f"{w.line}\t{w.message}" for w in result.warnings)
         meta = (
-            size,
-            mtime,
-            digest,
-            _parsing().PARSER_VERSION,
+            part.size,
+            part.mtime,
+            part.digest,
+            _parsing().PARSER_VERSION if part.last else -1,
             result.format,
             result.date,
             result.category,
@@ -1065,7 +1155,17 @@ class Library:
             warnings,
         )
         row = conn.execute("SELECT fid FROM files WHERE path=?", (path,)).fetchone()
-        if row is not None:
+        if not part.first:
+            if row is None:  # pragma: no cover - the first part made it
+                raise LibraryError(f"index {self.path}: {path} lost its first part")
+            fid = int(row[0])
+            dropped: set[str] = set()
+            conn.execute(
+                "UPDATE files SET parser_version=?, entries=?, papers=papers+?,"
+                " warnings=? WHERE fid=?",
+                (meta[3], result.entries, len(result.papers), warnings, fid),
+            )
+        elif row is not None:
             fid = int(row[0])
             # Forget what this file said before; papers it alone listed go away
             # (most come straight back below), the others take their order key
@@ -1090,6 +1190,7 @@ class Library:
             dropped = set()
             if fid > MAX_FID:
                 raise LibraryError(f"index {self.path} is full: delete it to rebuild")
+        ids.prefetch([p.id for p in result.papers])
         new_rows: list[tuple[object, ...]] = []
         pending: dict[int, int] = {}  # pid -> index in new_rows
         appearance_rows: list[tuple[object, ...]] = []
@@ -1180,7 +1281,7 @@ class Library:
     def _refresh_papers(
         self,
         pids: Iterable[int],
-        ids: dict[str, int] | _IdLookup | None = None,
+        ids: _IdLookup | None = None,
         defer_fts: bool = False,
     ) -> set[str]:
         """Give papers whose appearances changed the order key of their first
@@ -1428,7 +1529,7 @@ class Library:
                         version=r["version"],
                         title=r["title"],
                         authors=r["authors"].split(AUTHOR_SEP) if r["authors"] else [],
-                        abstract=r["abstract"],
+                        abstract=_unpack_text(r["abstract"]),
                         categories=r["categories"].split() if r["categories"] else [],
                         primary_category=r["primary_category"],
                         pdf_url=r["pdf_url"],
@@ -1440,7 +1541,7 @@ class Library:
                         doi=r["doi"],
                         extras=_load_extras(r["extras"]),
                         title_tex=r["title_tex"] or None,
-                        abstract_tex=r["abstract_tex"] or None,
+                        abstract_tex=_unpack_text(r["abstract_tex"]) or None,
                         affiliations=_load_extras(r["affiliations"]),
                     )
                 for a in conn.execute(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+import zlib
 
 from digest_tui.query import SORTS, TEXT_FIELDS, Query, QueryError, Term, WatchList, has_word
 
@@ -44,10 +45,10 @@ assert tuple(_ORDER_BY) == SORTS
 
 # The text each text field searches when there is no full-text index.
 _LIKE_COLUMNS = {
-    None: "(p.title || ' ' || p.authors || ' ' || p.abstract || ' ' || p.categories)",
+    None: "(p.title || ' ' || p.authors || ' ' || dt_inflate(p.abstract) || ' ' || p.categories)",
     "title": "p.title",
     "authors": "p.authors",
-    "abstract": "p.abstract",
+    "abstract": "dt_inflate(p.abstract)",
 }
 
 
@@ -94,8 +95,17 @@ def _sql_casefold(value: object) -> str | None:
     return value.casefold() if isinstance(value, str) else None
 
 
+def inflate(value: object) -> str | None:
+    """A text the library stores deflated (raw deflate of UTF-8 bytes) as
+    text; a text stored as it is comes back as it is."""
+    if isinstance(value, bytes):
+        return zlib.decompress(value, wbits=-15).decode("utf-8", errors="replace")
+    return value if isinstance(value, str) or value is None else str(value)
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """The SQL functions the queries of this module call; once per connection."""
+    conn.create_function("dt_inflate", 1, inflate, deterministic=True)
     conn.create_function("dt_folded_contains", 2, folded_contains, deterministic=True)
     conn.create_function("dt_casefold", 1, _sql_casefold, deterministic=True)
 
@@ -199,7 +209,7 @@ def watch_like_sql(watch: WatchList) -> tuple[str, list[object]] | None:
         conds.append(cond)
         params.extend(p)
     for k in watch.clean_keywords():
-        cond, p = _folded_like("(p.title || ' ' || p.abstract)", k)
+        cond, p = _folded_like("(p.title || ' ' || dt_inflate(p.abstract))", k)
         conds.append(cond)
         params.extend(p)
     if not conds:

@@ -11,6 +11,8 @@ Public API (the rest of the app depends on exactly this):
 - :func:`parse_text`, :func:`parse_bytes`, :func:`parse_file` -- never raise.
 - :func:`normalize_id` -- versionless arXiv id and version from an id or URL.
 - :data:`MAX_WARNINGS` -- warnings kept per file.
+- :func:`iter_parse_bytes` -- :func:`parse_bytes` in batches of papers, so
+  a large e-mail is committed (and shown) while it is still being read.
 
 Warnings are capped per file so that a file of a million broken entries
 cannot take the memory of a million warnings: the first
@@ -28,6 +30,7 @@ This package must not import textual.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from types import ModuleType
 
 from digest_tui.models import ParseResult, ParseWarning
@@ -45,6 +48,7 @@ __all__ = [
     "FORMATS",
     "MAX_WARNINGS",
     "PARSER_VERSION",
+    "iter_parse_bytes",
     "normalize_id",
     "parse_bytes",
     "parse_file",
@@ -163,3 +167,63 @@ def parse_file(path: str | os.PathLike[str]) -> ParseResult:
         message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return _failed(source, f"cannot read file: {message}")
     return parse_bytes(data, source)
+
+
+#: Files at least this large are read in pieces when their format can be
+#: (see :func:`iter_parse_bytes`).
+STREAM_MIN_BYTES = 4 * 2**20
+_PIECE_BYTES = 2**21
+
+
+def _pieces(data: bytes, size: int, bad: list[ParseWarning], source: str) -> Iterator[str]:
+    """``data`` decoded as UTF-8 in pieces of about ``size`` bytes, each cut
+    after a line break (a UTF-8 sequence never holds one).  Bad bytes are
+    replaced; ``bad`` gets a warning at the first (as :func:`parse_bytes`)."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + size)
+        end = len(data) if end < 0 else end + 1
+        piece = data[start:end]
+        try:
+            yield piece.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if not bad:
+                at = start + exc.start
+                line = data.count(b"\n", 0, at) + 1
+                message = f"invalid UTF-8 at byte {at}; bad bytes replaced with U+FFFD"
+                bad.append(ParseWarning(source, line, message))
+            yield piece.decode("utf-8", errors="replace")
+        start = end
+
+
+def iter_parse_bytes(
+    data: bytes, source: str, batch: int = 2000, *, min_bytes: int = STREAM_MIN_BYTES
+) -> Iterator[ParseResult]:
+    """:func:`parse_bytes`, given as results of about ``batch`` papers each
+    for a large arXiv e-mail (see :func:`arxiv_email.iter_parse`); the last
+    result holds the warnings and the entry count.  Any other file, one
+    smaller than ``min_bytes``, or one with a BOM other than UTF-8's or NUL
+    bytes is parsed whole: one result."""
+    streamable = (
+        len(data) >= min_bytes
+        and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+        and data.find(b"\x00") < 0
+    )
+    if streamable:
+        head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff")
+        streamable = _choose_format(head) is arxiv_email
+    if not streamable:
+        yield parse_bytes(data, source)
+        return
+    bad: list[ParseWarning] = []
+    last: ParseResult | None = None
+    try:
+        for part in arxiv_email.iter_parse(_pieces(data, _PIECE_BYTES, bad, source), source, batch):
+            if last is not None:
+                yield last
+            last = part
+    except Exception as exc:  # a parser bug must not take the app down
+        last = _failed(source, f"internal parser error: {type(exc).__name__}: {exc}")
+    if last is not None:
+        last.warnings[:0] = bad
+        yield last

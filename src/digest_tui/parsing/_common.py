@@ -627,6 +627,18 @@ class Collector:
         more = f"... {self._more} more warning{'s' if self._more != 1 else ''} not shown"
         return [*self.warnings, ParseWarning(self.source, self._more_line, more)]
 
+    def pending(self) -> int:
+        """Papers collected since the last :meth:`take`."""
+        return len(self.papers)
+
+    def take(self) -> list[Paper]:
+        """The papers collected since the last call, forgotten here: an id
+        seen again after it is collected anew (the caller merges)."""
+        taken = self.papers
+        self.papers = []
+        self._by_id.clear()
+        return taken
+
     def get(self, paper_id: str) -> Paper | None:
         """The paper collected under ``paper_id``, if any."""
         return self._by_id.get(paper_id)

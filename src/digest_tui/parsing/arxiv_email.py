@@ -42,7 +42,9 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 
 from digest_tui.models import Appearance, Paper, ParseResult
 from digest_tui.parsing._common import (
@@ -54,12 +56,12 @@ from digest_tui.parsing._common import (
     clean_abstract,
     clean_inline,
     indented_paragraphs,
+    is_plain,
     iso_timestamp,
     next_weekday,
     normalize_id,
     parse_categories,
     pdf_url_for,
-    split_lines,
     too_long,
 )
 
@@ -212,9 +214,65 @@ def _listing_date(m: re.Match[str]) -> str | None:
 
 
 def parse(text: str, source: str) -> ParseResult:
+    """Parse one e-mail (all of it at once: see :func:`iter_parse`)."""
+    return next(iter_parse((text,), source))
+
+
+def _numbered_lines(
+    chunks: Iterable[str], tail: list[str], plain_of: list[bool]
+) -> Iterator[tuple[int, str]]:
+    """``(index, line)`` of the lines of ``chunks`` (each but the last ends
+    with a line break), as :func:`split_lines` splits one text.  ``tail``
+    gets the last character of the text; ``plain_of[0]`` tells whether the
+    chunk of the line last yielded is plain."""
+    i = 0
+    pending: str | None = None
+    first = True
+    for chunk in (*chunks, None) if isinstance(chunks, tuple) else _with_end(chunks):
+        if pending is not None:
+            text = pending
+            if first and text.startswith("\ufeff"):
+                text = text[1:]
+            first = False
+            if "\r" in text:
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            if text:
+                tail[0] = text[-1]
+            plain_of[0] = is_plain(text)
+            lines = text.split("\n")
+            if chunk is not None and lines and lines[-1] == "":
+                lines.pop()  # the line break ends this chunk, not the text
+            for line in lines:
+                yield i, line
+                i += 1
+        pending = chunk
+
+
+def _with_end(chunks: Iterable[str]) -> Iterator[str | None]:
+    yield from chunks
+    yield None
+
+
+def iter_parse(
+    chunks: Iterable[str], source: str, batch: int | None = None
+) -> Iterator[ParseResult]:
+    """Parse an e-mail given as consecutive pieces of its text, each cut
+    after a line break.
+
+    Without ``batch``: one result, as :func:`parse`.  With it: a result each
+    time ``batch`` more papers are read (the papers since the last one), and
+    a last one with the rest, the file's warnings and its entry count; every
+    result has the date and category.  A paper listed again after its batch
+    was given comes again as a paper of its own (one appearance), for the
+    caller to merge.  Memory stays that of one piece and one batch.
+    """
     result = ParseResult(source=source, format=NAME)
     out = Collector(source)
-    lines, plain = split_lines(text)
+    tail = [""]
+    plain_of = [True]
+    numbered = _numbered_lines(chunks, tail, plain_of)
+    plain = True
+    pending_line: tuple[int, str] | None = None
 
     # The preamble, before the first entry: list names, date, archive.
     date: str | None = None
@@ -223,11 +281,10 @@ def parse(text: str, source: str) -> ParseResult:
     lists: list[str] = []
     unknown_lists = False
     in_lists = False
-    first_entry = len(lines)
-    for i, line in enumerate(lines):
+    for i, line in numbered:
         stripped = line.strip()
         if stripped == "\\\\":
-            first_entry = i
+            pending_line = (i, line)
             break
         if in_lists:
             if stripped and not stripped.lower().startswith("received") and "---" not in stripped:
@@ -275,7 +332,7 @@ def parse(text: str, source: str) -> ParseResult:
     abs_link: str | None = None
     replaced: str | None = None
     state = "between"  # between | start | meta | abstract | skip
-    cut_short = bool(text) and text[-1] not in "\n\r"
+    cut_short = False  # known at the end
 
     def finish(last: bool) -> None:
         found = normalize_id(id_text)
@@ -338,14 +395,23 @@ def parse(text: str, source: str) -> ParseResult:
             finish(last)
         state = "between"
 
-    for i in range(first_entry, len(lines)):
-        line = lines[i]
+    def given() -> ParseResult:
+        part = ParseResult(source=source, format=NAME, date=date, category=category)
+        part.papers = out.take()
+        return part
+
+    rest = numbered if pending_line is None else itertools.chain((pending_line,), numbered)
+    for i, line in rest:
+        plain = plain and plain_of[0]  # an entry across two pieces
         stripped = line.strip()
         if state == "start":
             if not stripped:
                 continue
             m = _ID_LINE_RE.fullmatch(stripped)
             if m is not None:
+                if batch is not None and out.pending() >= batch:
+                    yield given()
+                plain = plain_of[0]
                 result.entries += 1
                 head_no = i + 1
                 id_text = m.group(1)
@@ -413,10 +479,11 @@ def parse(text: str, source: str) -> ParseResult:
             current.append(f.group(2))
         else:
             current = None
+    cut_short = bool(tail[0]) and tail[0] not in "\n\r"
     if state in ("meta", "abstract"):
         end_entry(True)
     if not result.entries and not out.warnings:
         out.warn(1, "no entries")
-    result.papers = out.papers
+    result.papers = out.take() if batch is not None else out.papers
     result.warnings = out.all_warnings()
-    return result
+    yield result

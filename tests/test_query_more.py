@@ -70,8 +70,11 @@ def test_watch_list_match_expr_quotes_every_phrase() -> None:
     assert not WatchList(("--",))
     assert WatchList(("Bob",))
     expr = watch_match_expr(WatchList(('Ann "The" Author', "Bob"), ("diffusion model",)))
+    # The index has no word positions: a phrase is all its words (the order
+    # is checked row by row, see test_library_scale.py).
     assert expr == (
-        'authors : "ann ""the"" author" OR authors : "bob" OR {title abstract} : "diffusion model"'
+        'authors : ("ann" AND "the" AND "author") OR authors : "bob"'
+        ' OR {title abstract} : ("diffusion" AND "model")'
     )
 
 

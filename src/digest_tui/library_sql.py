@@ -6,7 +6,12 @@ The library owns the table names: ``papers p`` and its full-text index
 user's state database attached as ``st`` (``st.marks``, ``st.tags``).
 Without the state attached nothing is starred, read, noted or tagged.
 
-Text terms use FTS5 (case and diacritics ignored by its tokenizer).  A first
+Text terms use FTS5 (case and diacritics ignored by its tokenizer).  The
+index keeps which column of a paper holds each word, not where
+(``detail=column``: half the size), so a term of several words (a quoted
+phrase, "self-supervised", a watched name) is found by its words and then
+checked, row by row, for the words in a row (:func:`has_phrase`, as the
+tokenizer would read the column).  A first
 index still building its full-text index (``fts=False``) matches them as
 substrings instead, also ignoring case and diacritics (:func:`fold`;
 :func:`register_functions` gives each connection the SQL functions used).
@@ -106,6 +111,7 @@ def inflate(value: object) -> str | None:
 def register_functions(conn: sqlite3.Connection) -> None:
     """The SQL functions the queries of this module call; once per connection."""
     conn.create_function("dt_inflate", 1, inflate, deterministic=True)
+    conn.create_function("dt_has_phrase", -1, has_phrase, deterministic=True)
     conn.create_function("dt_folded_contains", 2, folded_contains, deterministic=True)
     conn.create_function("dt_casefold", 1, _sql_casefold, deterministic=True)
 
@@ -194,10 +200,80 @@ DIGEST_CATEGORIES_SQL = (
 
 
 def watch_match_expr(watch: WatchList) -> str | None:
-    """An FTS5 expression matching any watched author or keyword, or None."""
-    parts = [f"authors : {_fts_string(a.lower())}" for a in watch.clean_authors()]
-    parts += [f"{{title abstract}} : {_fts_string(k.lower())}" for k in watch.clean_keywords()]
+    """An FTS5 expression matching any watched author or keyword, or None
+    (a superset when one is several words: see :func:`watch_match_sql`)."""
+    parts = [f"authors : {_fts_words(a)}" for a in watch.clean_authors()]
+    parts += [f"{{title abstract}} : {_fts_words(k)}" for k in watch.clean_keywords()]
     return " OR ".join(parts) if parts else None
+
+
+def watch_match_sql(watch: WatchList) -> tuple[str, list[object]] | None:
+    """A clause matching any watched author or keyword (the words in a row)."""
+    conds: list[str] = []
+    params: list[object] = []
+    for field, values in (("authors", watch.clean_authors()), (None, watch.clean_keywords())):
+        for value in values:
+            expr = _fts_words(value)
+            spec = "{title abstract}" if field is None else field
+            cond = "p.pid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)"
+            p: list[object] = [f"{spec} : {expr}"]
+            words = phrase_words(value)
+            if len(words) > 1:
+                cols = _PHRASE_COLUMNS["authors" if field else "title abstract"]
+                cond = f"({cond} AND dt_has_phrase(?, {cols}))"
+                p.append(" ".join(words))
+            conds.append(cond)
+            params.extend(p)
+    if not conds:
+        return None
+    return "(" + " OR ".join(conds) + ")", params
+
+
+# The columns a phrase of each field is looked for in (as the FTS columns
+# are made: see the library's papers_fts_text).
+_PHRASE_COLUMNS = {
+    None: "p.title, p.title_tex, p.authors, p.abstract, p.abstract_tex, p.categories",
+    "title": "p.title, p.title_tex",
+    "authors": "p.authors",
+    "abstract": "p.abstract, p.abstract_tex",
+    "title abstract": "p.title, p.title_tex, p.abstract, p.abstract_tex",
+}
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def phrase_words(value: str) -> list[str]:
+    """The words the full-text tokenizer makes of ``value`` (folded)."""
+    return _WORD_RE.findall(fold(value))
+
+
+def has_phrase(spec: object, *columns: object) -> int:
+    """1 when one of ``columns`` (text, or text the library stores deflated)
+    holds the words of ``spec`` (folded words separated by spaces; a
+    trailing ``*``: the last is a prefix) one after the other, as the
+    tokenizer reads them; else 0."""
+    if not isinstance(spec, str):
+        return 0
+    prefix = spec.endswith("*")
+    words = spec.rstrip("*").split(" ")
+    n = len(words)
+    for column in columns:
+        text = inflate(column)
+        if not text:
+            continue
+        folded = fold(text)
+        if words[0] not in folded:
+            continue
+        tokens = _WORD_RE.findall(folded)
+        last = len(tokens) - n
+        for i in range(last + 1):
+            if tokens[i] != words[0]:
+                continue
+            if tokens[i + 1 : i + n - 1] != words[1 : n - 1]:
+                continue
+            tail = tokens[i + n - 1]
+            if tail == words[-1] or (prefix and tail.startswith(words[-1])):
+                return 1
+    return 0
 
 
 def watch_like_sql(watch: WatchList) -> tuple[str, list[object]] | None:
@@ -234,12 +310,19 @@ def _parts(
         if term.field in TEXT_FIELDS:
             if not has_word(term.value):
                 continue  # punctuation: nothing the tokenizer would keep
+            check = _phrase_check(term) if fts else None
             if fts and not term.negated:
                 positive_fts.append(_fts_expr(term))
+                if check is not None:
+                    clauses.append(check[0])
+                    params.extend(check[1])
                 continue
             if fts:
                 clause = "p.pid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)"
                 p: list[object] = [_fts_expr(term)]
+                if check is not None:
+                    clause = f"({clause} AND {check[0]})"
+                    p.extend(check[1])
             else:
                 clause, p = _folded_like(_LIKE_COLUMNS[term.field], term.value)
         elif term.field == "cat":
@@ -265,13 +348,32 @@ def _fts_string(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+def _fts_words(value: str, prefix: bool = False) -> str:
+    """``value`` for MATCH: its words, all of them (FTS5 without positions
+    cannot look for a phrase; :func:`has_phrase` checks the order)."""
+    words = _WORD_RE.findall(value.lower())
+    if len(words) <= 1:
+        return _fts_string(value.lower()) + ("*" if prefix else "")
+    parts = [_fts_string(w) for w in words]
+    if prefix:
+        parts[-1] += "*"
+    return "(" + " AND ".join(parts) + ")"
+
+
 def _fts_expr(term: Term) -> str:
-    expr = _fts_string(term.value.lower())
-    if term.prefix:
-        expr += "*"
+    expr = _fts_words(term.value, term.prefix)
     if term.field is not None:
         expr = f"{term.field} : {expr}"
     return expr
+
+
+def _phrase_check(term: Term) -> tuple[str, list[object]] | None:
+    """The row check of a term of several words (None for one word)."""
+    words = phrase_words(term.value)
+    if len(words) <= 1:
+        return None
+    spec = " ".join(words) + ("*" if term.prefix else "")
+    return f"dt_has_phrase(?, {_PHRASE_COLUMNS[term.field]})", [spec]
 
 
 def _like_escape(v: str) -> str:
@@ -367,9 +469,7 @@ def _watched_clause(watch: WatchList | None, fts: bool) -> tuple[str, list[objec
     if watch is None:
         return "0", []
     if fts:
-        expr = watch_match_expr(watch)
-        if expr is None:
-            return "0", []
-        return "p.pid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)", [expr]
+        match = watch_match_sql(watch)
+        return ("0", []) if match is None else match
     like = watch_like_sql(watch)
     return ("0", []) if like is None else like

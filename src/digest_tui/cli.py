@@ -284,16 +284,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     try:
         with _open_library(paths, roots, config) as lib:
             _scan(lib)
-            result = lib.search(query, limit=args.limit)
             _notices(lib)
             out = sys.stdout
-            if args.format == "ids":
-                ids = {r.pid: r.id for r in lib.rows(result.pids).values()}
-                for pid in result.pids:
-                    out.write(ids[pid] + "\n")
-                return EXIT_OK
-            for start in range(0, len(result.pids), 1000):
-                chunk = list(result.pids[start : start + 1000])
+            # Streamed: a thousand papers at a time, whatever the matches.
+            for chunk in lib.iter_search(query, limit=args.limit):
+                if args.format == "ids":
+                    ids = {r.pid: r.id for r in lib.rows(chunk).values()}
+                    out.write("".join(ids[pid] + "\n" for pid in chunk if pid in ids))
+                    continue
                 papers = lib.papers(chunk)
                 marks = state.get_many(p.id for p in papers)
                 for paper in papers:

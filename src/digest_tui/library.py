@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from digest_tui import fsutil, library_sql
+from digest_tui import fsutil, library_sql, links
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS papers (
     abstract BLOB NOT NULL DEFAULT '',
     categories TEXT NOT NULL DEFAULT '',
     primary_category TEXT,
+    -- '' for the arXiv URL of the id and version (links.pdf_url/abs_url).
     pdf_url TEXT,
     abs_url TEXT,
     published TEXT,
@@ -409,17 +410,25 @@ PART_PAPERS = 500
 
 
 def _read_and_parse_parts(
-    path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES
+    path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES, min_bytes: int | None = None
 ) -> Iterator[tuple[str, str, ParseResult, bool, bool]]:
     """:func:`_read_and_parse` as ``(path, hash, result, first, last)``: a
-    large e-mail in results of :data:`PART_PAPERS` papers
-    (:func:`digest_tui.parsing.iter_parse_bytes`), any other file in one."""
+    large e-mail (``min_bytes`` or more, default
+    :data:`digest_tui.parsing.STREAM_MIN_BYTES`) in results of
+    :data:`PART_PAPERS` papers (:func:`digest_tui.parsing.iter_parse_bytes`),
+    any other file in one."""
     data = read_digest(path, max_bytes)
     if isinstance(data, str):
         yield (*_unreadable(path, data), True, True)
         return
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    parts = _parsing().iter_parse_bytes(data, path, PART_PAPERS)
+    parsing = _parsing()
+    parts = parsing.iter_parse_bytes(
+        data,
+        path,
+        PART_PAPERS,
+        min_bytes=parsing.STREAM_MIN_BYTES if min_bytes is None else min_bytes,
+    )
     first = True
     result = next(parts)
     for following in parts:
@@ -446,8 +455,8 @@ def _paper_values(p: Paper) -> tuple[object, ...]:
         _pack_text(p.abstract),
         " ".join(p.categories),
         p.primary_category,
-        p.pdf_url,
-        p.abs_url,
+        "" if p.pdf_url == links.pdf_url(p.id, p.version) else p.pdf_url,
+        "" if p.abs_url == links.abs_url(p.id, p.version) else p.abs_url,
         p.published,
         p.updated,
         p.comment,
@@ -1070,11 +1079,14 @@ class Library:
         ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             read = functools.partial(_read_and_parse, max_bytes=max_bytes)
-            todo = iter(paths)
+            todo = iter(paths[1:])
             ahead: collections.deque[Future[tuple[str, str, ParseResult]]] = collections.deque()
             try:
                 for path in itertools.islice(todo, 2 * workers):
                     ahead.append(pool.submit(read, path))
+                # The newest file is read here, in parts, while the workers
+                # start on the next ones: its first part is on screen at once.
+                yield from _read_and_parse_parts(paths[0], max_bytes, min_bytes=0)
                 while ahead:
                     done = ahead.popleft().result()
                     for path in itertools.islice(todo, 1):
@@ -1377,6 +1389,38 @@ class Library:
                 conn.execute("COMMIT")
         return SearchResult(pids, q, sort, generation)
 
+    def iter_search(
+        self, query: Query | str = "", *, limit: int | None = None, sort: str = "digest"
+    ) -> Iterator[list[int]]:
+        """The pids of :meth:`search`, in lists of up to 1,000, read from one
+        cursor as they are taken: memory does not grow with the matches
+        (``list`` prints a million papers this way).  The reader connection
+        is held until the iterator is done or closed."""
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
+        q = parse_query(query) if isinstance(query, str) else query
+        fts = self.fts_ready
+        with self._read(needs_state=q.needs_state) as conn:
+            sql, params = library_sql.select_sql(
+                q,
+                state_available=self._state_for(conn, q.needs_state),
+                fts=fts,
+                limit=limit,
+                watch=self.watch,
+                sort=sort,
+                digest_categories=self._digest_categories(conn, q),
+            )
+            try:
+                conn.execute("BEGIN")
+                try:
+                    cur = conn.execute(sql, params)
+                    while batch := cur.fetchmany(1000):
+                        yield [int(r[0]) for r in batch]
+                finally:
+                    conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise LibraryError(f"index {self.path}: {_one_line(exc)}") from exc
+
     @_guarded
     def count_matching(self, query: Query | str) -> int:
         """How many papers match ``query``, without listing them."""
@@ -1536,8 +1580,16 @@ class Library:
                         abstract=_unpack_text(r["abstract"]),
                         categories=r["categories"].split() if r["categories"] else [],
                         primary_category=r["primary_category"],
-                        pdf_url=r["pdf_url"],
-                        abs_url=r["abs_url"],
+                        pdf_url=(
+                            links.pdf_url(r["arxiv_id"], r["version"])
+                            if r["pdf_url"] == ""
+                            else r["pdf_url"]
+                        ),
+                        abs_url=(
+                            links.abs_url(r["arxiv_id"], r["version"])
+                            if r["abs_url"] == ""
+                            else r["abs_url"]
+                        ),
                         published=r["published"],
                         updated=r["updated"],
                         comment=r["comment"],

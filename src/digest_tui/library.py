@@ -187,6 +187,7 @@ class _Part:
     mtime: int
     digest: str
     result: ParseResult
+    packed: list[_Packed]
     first: bool = True
     last: bool = True
 
@@ -411,7 +412,7 @@ PART_PAPERS = 500
 
 def _read_and_parse_parts(
     path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES, min_bytes: int | None = None
-) -> Iterator[tuple[str, str, ParseResult, bool, bool]]:
+) -> Iterator[tuple[str, str, ParseResult, list[_Packed], bool, bool]]:
     """:func:`_read_and_parse` as ``(path, hash, result, first, last)``: a
     large e-mail (``min_bytes`` or more, default
     :data:`digest_tui.parsing.STREAM_MIN_BYTES`) in results of
@@ -419,7 +420,7 @@ def _read_and_parse_parts(
     any other file in one."""
     data = read_digest(path, max_bytes)
     if isinstance(data, str):
-        yield (*_unreadable(path, data), True, True)
+        yield (*_unreadable(path, data), [], True, True)
         return
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     parsing = _parsing()
@@ -432,9 +433,9 @@ def _read_and_parse_parts(
     first = True
     result = next(parts)
     for following in parts:
-        yield path, digest, result, first, False
+        yield path, digest, result, _pack_all(result, drop_text=False), first, False
         first, result = False, following
-    yield path, digest, result, first, True
+    yield path, digest, result, _pack_all(result, drop_text=False), first, True
 
 
 def parse_digest_file(path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES) -> ParseResult:
@@ -446,17 +447,58 @@ def _join_authors(authors: Sequence[str]) -> str:
     return AUTHOR_SEP.join(authors)
 
 
-def _paper_values(p: Paper) -> tuple[object, ...]:
+#: What a paper's long texts and URLs are stored as (see :func:`_pack`).
+_Packed = tuple[bytes | str, bytes | str, str | None, str | None]
+_SAFE_ID = re.compile(r"[0-9A-Za-z./-]+")
+
+
+def _pack(p: Paper) -> _Packed:
+    """The abstract and its TeX form deflated, and the PDF and abstract URLs
+    ('' for those the id and version give): done where the file is parsed,
+    in worker processes on a first open."""
+    if _SAFE_ID.fullmatch(p.id):  # links would quote nothing
+        version = f"v{p.version}" if p.version else ""
+        pdf = f"https://arxiv.org/pdf/{p.id}{version}"
+        abs_ = f"https://arxiv.org/abs/{p.id}{version}"
+    else:
+        pdf, abs_ = links.pdf_url(p.id, p.version), links.abs_url(p.id, p.version)
+    return (
+        _pack_text(p.abstract),
+        _pack_text(p.abstract_tex),
+        "" if p.pdf_url == pdf else p.pdf_url,
+        "" if p.abs_url == abs_ else p.abs_url,
+    )
+
+
+def _pack_all(result: ParseResult, *, drop_text: bool) -> list[_Packed]:
+    """:func:`_pack` of each paper; with ``drop_text`` the texts packed are
+    removed from the papers (they cross to the scanning process once)."""
+    packed = [_pack(p) for p in result.papers]
+    if drop_text:
+        for p in result.papers:
+            p.abstract, p.abstract_tex = "", None
+    return packed
+
+
+def _read_parse_pack(
+    path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES
+) -> tuple[str, str, ParseResult, list[_Packed]]:
+    """:func:`_read_and_parse` and :func:`_pack_all` (in a worker process)."""
+    path, digest, result = _read_and_parse(path, max_bytes)
+    return path, digest, result, _pack_all(result, drop_text=True)
+
+
+def _paper_values(p: Paper, packed: _Packed) -> tuple[object, ...]:
     return (
         p.id,
         p.version,
         p.title,
         _join_authors(p.authors),
-        _pack_text(p.abstract),
+        packed[0],
         " ".join(p.categories),
         p.primary_category,
-        "" if p.pdf_url == links.pdf_url(p.id, p.version) else p.pdf_url,
-        "" if p.abs_url == links.abs_url(p.id, p.version) else p.abs_url,
+        packed[2],
+        packed[3],
         p.published,
         p.updated,
         p.comment,
@@ -464,7 +506,7 @@ def _paper_values(p: Paper) -> tuple[object, ...]:
         p.doi,
         json.dumps(p.extras, ensure_ascii=False) if p.extras else "",
         p.title_tex or "",
-        _pack_text(p.abstract_tex),
+        packed[1],
         json.dumps(p.affiliations, ensure_ascii=False) if p.affiliations else "",
     )
 
@@ -1022,14 +1064,14 @@ class Library:
                 on_batch(report)
 
         parts = self._parse_all(changed, workers, self.max_digest_bytes)
-        for path, digest, result, first, last in parts:
+        for path, digest, result, packed, first, last in parts:
             done += last
             size, mtime = on_disk[path]
             report.files_parsed += last
             if last and result.format is None:
                 report.files_skipped += 1
             report.warnings.extend(result.warnings)
-            batch.append(_Part(path, size, mtime, digest, result, first, last))
+            batch.append(_Part(path, size, mtime, digest, result, packed, first, last))
             batch_papers += len(result.papers)
             # Small first batches put the newest digests on screen at once.
             limit = 200 if report.papers_added < 1000 else 20_000
@@ -1058,8 +1100,9 @@ class Library:
     @staticmethod
     def _parse_all(
         paths: list[str], workers: int | None, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES
-    ) -> Iterator[tuple[str, str, ParseResult, bool, bool]]:
-        """``(path, hash, result, first, last)`` for each file, newest first.
+    ) -> Iterator[tuple[str, str, ParseResult, list[_Packed], bool, bool]]:
+        """``(path, hash, result, packed, first, last)`` for each file, newest
+        first (``packed``: :func:`_pack` of each paper).
 
         In this process a large e-mail comes in several results (``first``
         and ``last`` say which: see :func:`_read_and_parse_parts`).  Worker
@@ -1078,9 +1121,10 @@ class Library:
 
         ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            read = functools.partial(_read_and_parse, max_bytes=max_bytes)
+            read = functools.partial(_read_parse_pack, max_bytes=max_bytes)
             todo = iter(paths[1:])
-            ahead: collections.deque[Future[tuple[str, str, ParseResult]]] = collections.deque()
+            ahead: collections.deque[Future[tuple[str, str, ParseResult, list[_Packed]]]]
+            ahead = collections.deque()
             try:
                 for path in itertools.islice(todo, 2 * workers):
                     ahead.append(pool.submit(read, path))
@@ -1211,8 +1255,8 @@ class Library:
         pending: dict[int, int] = {}  # pid -> index in new_rows
         appearance_rows: list[tuple[object, ...]] = []
         affected: set[int] = set()
-        for paper in result.papers:
-            values = _paper_values(paper)
+        for paper, packed in zip(result.papers, part.packed, strict=True):
+            values = _paper_values(paper, packed)
             first = paper.appearances[0] if paper.appearances else None
             date = (first.date if first else None) or result.date
             pos = first.position if first else 0

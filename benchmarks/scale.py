@@ -41,6 +41,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -128,22 +129,53 @@ def _start() -> Any:
     return date(2021, 1, 4)
 
 
-def run(argv: list[str], env: dict[str, str], stdout: Any = subprocess.DEVNULL) -> dict[str, float]:
+def _peak_kb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1])
+    except OSError:
+        pass
+    return 0.0
+
+
+def run(argv: list[str], env: dict[str, str], *, stop_when_ready: bool = False) -> dict[str, float]:
     """Run a child; seconds until it reported ``ready_at`` (else until it
-    exited), its total seconds, and what it printed as ``key=value`` on stderr."""
+    exited), its total seconds, and what it printed as ``key=value`` on stderr.
+
+    With ``stop_when_ready`` a child that reported ``ready_at`` is stopped
+    there (its peak memory read from /proc first): a cold reader would go on
+    indexing in the background, and older code waits for that before exiting.
+    """
     launched = time.time()
     started = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True)
-    total = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark step failed: {argv}\n{proc.stderr[-3000:]}")
-    out: dict[str, float] = {"total_s": total, "s": total}
-    for line in proc.stderr.splitlines():
-        key, sep, value = line.partition("=")
+    proc = subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    out: dict[str, float] = {}
+    tail: list[str] = []
+    for line in proc.stderr:
+        tail = [*tail[-40:], line]
+        key, sep, value = line.strip().partition("=")
         if sep and key in ("maxrss_kb", "child_maxrss_kb", "scan_s", "ready_at"):
             out[key] = float(value)
-    if "ready_at" in out:
-        out["s"] = out["ready_at"] - launched
+        if key == "ready_at" and stop_when_ready:
+            out["maxrss_kb"] = _peak_kb(proc.pid)
+            os.killpg(proc.pid, signal.SIGKILL)  # the child's own process group
+            proc.wait()
+            break
+    else:
+        if proc.wait() != 0:
+            raise SystemExit(f"benchmark step failed: {argv}\n{''.join(tail)[-3000:]}")
+    total = time.perf_counter() - started
+    out["total_s"] = total
+    out["s"] = out["ready_at"] - launched if "ready_at" in out else total
     return out
 
 
@@ -172,7 +204,7 @@ def table_sizes(cache: Path) -> dict[str, int]:
 
 
 def measure(
-    name: str, root: Path, code: str, src: Path | None, env: dict[str, str], runs: int
+    name: str, root: Path, code: str, src: Path, env: dict[str, str], runs: int
 ) -> dict[str, Any]:
     corpus, info = corpus_for(name, root)
     work = root / f"work-{name}-{code}"
@@ -182,8 +214,7 @@ def measure(
     # One e-mail of 50,000 papers is larger than the default max_digest_mb.
     (config / "config.toml").write_text("max_digest_mb = 1024\n", encoding="utf-8")
     child_env = {**env, "DIGEST_TUI_CONFIG_DIR": str(config)}
-    if src is not None:
-        child_env["PYTHONPATH"] = str(src / "src")
+    child_env["PYTHONPATH"] = str(src / "src")
     common = ["--cache-dir", str(cache), "--data-dir", str(data)]
     reader = [sys.executable, "-c", CLI, str(corpus), *common]
     lister = [sys.executable, "-c", CLI, "list", str(corpus), "-f", "jsonl", *common]
@@ -196,7 +227,7 @@ def measure(
         "bytes": info["bytes"],
     }
     print(f"  {name} [{code}] cold reader ...", flush=True)
-    cold = run(reader, ready)
+    cold = run(reader, ready, stop_when_ready=True)
     out["cold_first_s"] = cold["s"]
     out["cold_reader_rss_mb"] = cold.get("maxrss_kb", 0) / 1024
     shutil.rmtree(cache, ignore_errors=True)
@@ -211,7 +242,7 @@ def measure(
     out["index_ratio"] = out["index_bytes"] / info["bytes"]
     out["tables"] = table_sizes(cache)
     print(f"  {name} [{code}] warm ...", flush=True)
-    warm = [run(reader, ready) for _ in range(runs)]
+    warm = [run(reader, ready, stop_when_ready=True) for _ in range(runs)]
     out["warm_s"] = statistics.median(w["s"] for w in warm)
     out["warm_rss_mb"] = max(w.get("maxrss_kb", 0) for w in warm) / 1024
     warm_list = run(lister, child_env)
@@ -223,7 +254,7 @@ def measure(
 
 def bare(env: dict[str, str], runs: int) -> tuple[float, float]:
     argv = [sys.executable, "-c", BARE_APP]
-    results = [run(argv, env) for _ in range(runs)]
+    results = [run(argv, env, stop_when_ready=True) for _ in range(runs)]
     return statistics.median(r["s"] for r in results), 0.0
 
 
@@ -290,6 +321,9 @@ def main() -> int:
     parser.add_argument("--dir", required=True, help="where corpora are made and kept")
     parser.add_argument("--rows", default="10k,200k,1m,big")
     parser.add_argument("--before", default=None, help="a folder holding the old code's src/")
+    parser.add_argument(
+        "--after", default=str(HERE.parent), help="a folder holding the new code's src/"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs of the warm figures")
     parser.add_argument("--json", default=None, help="also write the figures here")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
@@ -302,21 +336,19 @@ def main() -> int:
     env["XDG_CONFIG_HOME"] = str(root / "xdg-config")
     import compileall
 
-    import digest_tui
-
-    compileall.compile_dir(Path(digest_tui.__file__).parent, quiet=1)
-    if args.before:
-        compileall.compile_dir(Path(args.before) / "src", quiet=1)
+    for src in (args.after, args.before):
+        if src:
+            compileall.compile_dir(Path(src) / "src", quiet=1)
     load = os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    bare_s, _ = bare(env, args.runs)
+    bare_s, _ = bare(env, max(args.runs, 5))
     results: list[dict[str, Any]] = []
     for name in args.rows.split(","):
         print(f"{name}", flush=True)
         if args.before:
             results.append(measure(name, root, "before", Path(args.before), env, args.runs))
             print(json.dumps(results[-1]), flush=True)
-        results.append(measure(name, root, "after", None, env, args.runs))
+        results.append(measure(name, root, "after", Path(args.after), env, args.runs))
         print(json.dumps(results[-1]), flush=True)
     load_end = os.getloadavg()
     if args.json:

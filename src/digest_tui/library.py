@@ -1119,18 +1119,22 @@ class Library:
         import multiprocessing
         from concurrent.futures import Future, ProcessPoolExecutor
 
+        # The newest digest (digest repositories name files by date: a README
+        # or a .json sorts before them) is read here, in parts: its first
+        # part is stored and on screen before the workers are even started.
+        head = next((i for i, p in enumerate(paths[:16]) if os.path.basename(p)[:1].isdigit()), 0)
+        head_parts = _read_and_parse_parts(paths[head], max_bytes, min_bytes=0)
+        yield next(head_parts)
         ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             read = functools.partial(_read_parse_pack, max_bytes=max_bytes)
-            todo = iter(paths[1:])
+            todo = iter(paths[:head] + paths[head + 1 :])
             ahead: collections.deque[Future[tuple[str, str, ParseResult, list[_Packed]]]]
             ahead = collections.deque()
             try:
                 for path in itertools.islice(todo, 2 * workers):
                     ahead.append(pool.submit(read, path))
-                # The newest file is read here, in parts, while the workers
-                # start on the next ones: its first part is on screen at once.
-                yield from _read_and_parse_parts(paths[0], max_bytes, min_bytes=0)
+                yield from head_parts
                 while ahead:
                     done = ahead.popleft().result()
                     for path in itertools.islice(todo, 1):

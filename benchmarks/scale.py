@@ -304,12 +304,19 @@ def parts(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+NOTES = "### What changed, and what did not (hand-written)"
+
+
 def write_section(output: Path, body: str) -> None:
+    """Put ``body`` in place of the section's table; hand-written notes
+    (from :data:`NOTES` to the next section) are kept."""
     old = output.read_text(encoding="utf-8") if output.exists() else ""
     if SECTION in old:
         before, _, rest = old.partition(SECTION)
         nxt = rest.find("\n## ")
-        after = rest[nxt + 1 :] if nxt >= 0 else ""
+        section, after = (rest[: nxt + 1], rest[nxt + 1 :]) if nxt >= 0 else (rest, "")
+        notes = section[section.index(NOTES) :] if NOTES in section else ""
+        body = body + ("\n" + notes if notes else "")
         text = before + body + ("\n" + after if after else "")
     else:
         text = old.rstrip("\n") + "\n\n" + body

@@ -253,3 +253,27 @@ def test_list_prints_as_it_reads(
     assert len(taken) == 7
     # The first 50 papers were written when only the first 50 had been read.
     assert taken_at_write[0] == 1 and taken_at_write[49] == 1 and taken_at_write[50] == 2
+
+
+def test_a_large_email_is_never_held_whole(
+    big_email: Path, tmp_path: Path, small_parts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It is read a block at a time (twice: to hash it, to parse it)."""
+    sizes: list[int] = []
+    real = library.fsutil.read_regular_blocks
+
+    def blocks(path: str, max_bytes: int, block: int = 1 << 20) -> Iterator[bytes]:
+        for b in real(path, max_bytes, 1 << 16):
+            sizes.append(len(b))
+            yield b
+
+    def whole(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("read whole")
+
+    monkeypatch.setattr(library.fsutil, "read_regular_blocks", blocks)
+    monkeypatch.setattr(library, "read_digest", whole)
+    with open_lib(big_email, tmp_path) as lib:
+        lib.scan(workers=1)
+        assert lib.count() == 1200
+    size = _the_file(big_email).stat().st_size
+    assert max(sizes) <= 1 << 16 and sum(sizes) == 2 * size

@@ -316,6 +316,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                             )
                             + "\n"
                         )
+            _notices(lib)  # an index found damaged by the search was rebuilt
     finally:
         state.close()
     return EXIT_OK

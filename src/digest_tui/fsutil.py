@@ -67,6 +67,14 @@ def read_regular_file(path: str | os.PathLike[str], max_bytes: int) -> bytes:
     :class:`NotRegularFileError`, :class:`TooLargeError` or another
     :class:`OSError`.
     """
+    return b"".join(read_regular_blocks(path, max_bytes))
+
+
+def read_regular_blocks(
+    path: str | os.PathLike[str], max_bytes: int, block: int = 1 << 20
+) -> Iterator[bytes]:
+    """:func:`read_regular_file` as blocks of up to ``block`` bytes, read as
+    they are taken (the same checks; the errors raise from the iteration)."""
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
         raise NotRegularFileError(f"{_kind(st.st_mode)}, not a regular file")
@@ -78,17 +86,15 @@ def read_regular_file(path: str | os.PathLike[str], max_bytes: int) -> bytes:
             raise NotRegularFileError(f"{_kind(st.st_mode)}, not a regular file")
         if st.st_size > max_bytes:
             raise TooLargeError(f"larger than {max_bytes} bytes")
-        chunks: list[bytes] = []
         left = max_bytes + 1
         while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
+            chunk = os.read(fd, min(left, block))
             if not chunk:
                 break
-            chunks.append(chunk)
             left -= len(chunk)
-        if left <= 0:
-            raise TooLargeError(f"larger than {max_bytes} bytes")
-        return b"".join(chunks)
+            if left <= 0:
+                raise TooLargeError(f"larger than {max_bytes} bytes")
+            yield chunk
     finally:
         os.close(fd)
 

@@ -10,6 +10,41 @@ Re-opening is incremental: a file whose size and mtime are unchanged is not
 read; a changed file is parsed again and replaces its old appearances; a
 file that disappeared loses its appearances, and papers left with none are
 dropped.  A new :data:`digest_tui.parsing.PARSER_VERSION` re-parses all.
+
+A first open stores the newest digests first, in commits of a few hundred
+papers, so the reader shows them while the rest is read; a large e-mail
+(a year of listings saved as one mailbox) is parsed and committed in parts
+of :data:`PART_PAPERS` papers (:func:`digest_tui.parsing.iter_parse_bytes`).
+Nothing holds the whole corpus in memory: arXiv ids are looked up per file,
+worker processes parse at most two files each ahead of the writer, and
+:meth:`Library.iter_search` reads a result from a cursor.
+
+The schema (:data:`_SCHEMA`; a new :data:`SCHEMA_VERSION` rebuilds an old
+index from the digests) and what each part costs at 1,000,000 papers (400
+generated daily e-mails, 1.70 GB: ``benchmarks/scale.py``; 16 KiB pages):
+
+==================  ========  =================================================
+part                size      what it holds
+==================  ========  =================================================
+papers              SIZE_PAPERS  one row a paper, keyed by ``pid`` (its place in
+                              the default order, see :func:`order_key`); the
+                              abstract and its TeX form deflated (half their
+                              bytes), URLs the id gives left out ('')
+papers_fts          SIZE_FTS  FTS5 over title, authors, abstract, categories,
+                              external content (the view ``papers_fts_text``
+                              reads ``papers``: no text stored twice) and
+                              ``detail=column`` (no word positions: half the
+                              size; a phrase is checked row by row)
+papers_scan         SIZE_SCAN  (pid, arxiv_id, categories): what filters without
+                              words read, in display order
+arxiv_id (unique)   SIZE_ID  arXiv id -> paper
+appearances         SIZE_APP  where each paper was listed (file, place, date,
+                              digest category), with its indexes by (pid, date)
+                              and (date, pid) and its key (fid, position)
+files, meta,        < 1 MB    one row a digest file; settings; renumbered pids
+pid_log                       (see below)
+total               SIZE_TOTAL  RATIO_TOTAL of the digests' bytes
+==================  ========  =================================================
 """
 
 from __future__ import annotations
@@ -418,24 +453,66 @@ def _read_and_parse_parts(
     :data:`digest_tui.parsing.STREAM_MIN_BYTES`) in results of
     :data:`PART_PAPERS` papers (:func:`digest_tui.parsing.iter_parse_bytes`),
     any other file in one."""
-    data = read_digest(path, max_bytes)
-    if isinstance(data, str):
-        yield (*_unreadable(path, data), [], True, True)
-        return
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     parsing = _parsing()
-    parts = parsing.iter_parse_bytes(
-        data,
-        path,
-        PART_PAPERS,
-        min_bytes=parsing.STREAM_MIN_BYTES if min_bytes is None else min_bytes,
-    )
+    least = parsing.STREAM_MIN_BYTES if min_bytes is None else min_bytes
+    parts: Iterator[ParseResult] | None = None
+    try:
+        big = os.stat(path).st_size >= max(least, 1 << 16)
+    except OSError:
+        big = False
+    if big:
+        # Read twice, a block at a time: once to hash it and look for NUL
+        # bytes, once to parse it; the file is never held whole.
+        found = _hash_blocks(path, max_bytes)
+        if isinstance(found, str):
+            yield (*_unreadable(path, found), [], True, True)
+            return
+        digest, head, clean = found
+        if clean and parsing.streamable(head):
+            blocks = fsutil.read_regular_blocks(path, max_bytes, 1 << 21)
+            parts = parsing.iter_parse_blocks(blocks, path, PART_PAPERS)
+    if parts is None:
+        data = read_digest(path, max_bytes)
+        if isinstance(data, str):
+            yield (*_unreadable(path, data), [], True, True)
+            return
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        parts = parsing.iter_parse_bytes(data, path, PART_PAPERS, min_bytes=least)
     first = True
-    result = next(parts)
+    try:
+        result = next(parts)
+    except OSError as exc:  # the file went away between the two reads
+        yield (*_unreadable(path, f"cannot read: {exc.strerror or exc}"), [], True, True)
+        return
     for following in parts:
         yield path, digest, result, _pack_all(result, drop_text=False), first, False
         first, result = False, following
     yield path, digest, result, _pack_all(result, drop_text=False), first, True
+
+
+def _hash_blocks(path: str, max_bytes: int) -> tuple[str, bytes, bool] | str:
+    """The hash of the file at ``path`` (as :func:`_read_and_parse` makes
+    it), its first 64 KiB and whether it has no NUL byte, read a block at a
+    time; or why it was not read (as :func:`read_digest`)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    head = b""
+    clean = True
+    try:
+        for block in fsutil.read_regular_blocks(path, max_bytes, 1 << 21):
+            hasher.update(block)
+            if len(head) < 65536:
+                head += block[: 65536 - len(head)]
+            clean = clean and block.find(b"\x00") < 0
+    except fsutil.NotRegularFileError as exc:
+        return f"not read: {exc}"
+    except fsutil.TooLargeError:
+        return (
+            f"not read: larger than the max_digest_mb limit ({max_bytes / 2**20:g} MB);"
+            " raise max_digest_mb in the config to read it"
+        )
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    return hasher.hexdigest(), head, clean
 
 
 def parse_digest_file(path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES) -> ParseResult:
@@ -1443,10 +1520,27 @@ class Library:
         """The pids of :meth:`search`, in lists of up to 1,000, read from one
         cursor as they are taken: memory does not grow with the matches
         (``list`` prints a million papers this way).  The reader connection
-        is held until the iterator is done or closed."""
+        is held until the iterator is done or closed.  A damaged index found
+        before the first list is rebuilt, as :meth:`search` does."""
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
         q = parse_query(query) if isinstance(query, str) else query
+        for attempt in (1, 2):
+            generation = self._generation
+            given = False
+            try:
+                for chunk in self._cursor_pids(q, limit, sort):
+                    given = True
+                    yield chunk
+                return
+            except sqlite3.Error as exc:
+                if isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+                    raise
+                if given or attempt == 2 or not _is_damage(exc):
+                    raise LibraryError(f"index {self.path}: {_one_line(exc)}") from exc
+                self._rebuild(exc, generation, rescan=True)
+
+    def _cursor_pids(self, q: Query, limit: int | None, sort: str) -> Iterator[list[int]]:
         fts = self.fts_ready
         with self._read(needs_state=q.needs_state) as conn:
             sql, params = library_sql.select_sql(
@@ -1458,16 +1552,13 @@ class Library:
                 sort=sort,
                 digest_categories=self._digest_categories(conn, q),
             )
+            conn.execute("BEGIN")
             try:
-                conn.execute("BEGIN")
-                try:
-                    cur = conn.execute(sql, params)
-                    while batch := cur.fetchmany(1000):
-                        yield [int(r[0]) for r in batch]
-                finally:
-                    conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise LibraryError(f"index {self.path}: {_one_line(exc)}") from exc
+                cur = conn.execute(sql, params)
+                while batch := cur.fetchmany(1000):
+                    yield [int(r[0]) for r in batch]
+            finally:
+                conn.execute("COMMIT")
 
     @_guarded
     def count_matching(self, query: Query | str) -> int:

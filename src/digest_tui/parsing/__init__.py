@@ -11,8 +11,10 @@ Public API (the rest of the app depends on exactly this):
 - :func:`parse_text`, :func:`parse_bytes`, :func:`parse_file` -- never raise.
 - :func:`normalize_id` -- versionless arXiv id and version from an id or URL.
 - :data:`MAX_WARNINGS` -- warnings kept per file.
-- :func:`iter_parse_bytes` -- :func:`parse_bytes` in batches of papers, so
-  a large e-mail is committed (and shown) while it is still being read.
+- :func:`iter_parse_bytes`, :func:`iter_parse_blocks`, :func:`streamable`
+  -- :func:`parse_bytes` in batches of papers, from bytes or from blocks
+  read as they are taken, so a large e-mail is committed (and shown) while
+  it is still being read.
 
 Warnings are capped per file so that a file of a million broken entries
 cannot take the memory of a million warnings: the first
@@ -30,7 +32,7 @@ This package must not import textual.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from types import ModuleType
 
 from digest_tui.models import ParseResult, ParseWarning
@@ -176,54 +178,90 @@ _PIECE_BYTES = 2**21
 
 
 def _pieces(data: bytes, size: int, bad: list[ParseWarning], source: str) -> Iterator[str]:
-    """``data`` decoded as UTF-8 in pieces of about ``size`` bytes, each cut
+    """``data`` decoded as UTF-8 in pieces of about ``size`` bytes (see
+    :func:`_decoded_pieces`)."""
+    blocks = (data[i : i + size] for i in range(0, len(data), size))
+    return _decoded_pieces(blocks, bad, source)
+
+
+def _decoded_pieces(blocks: Iterable[bytes], bad: list[ParseWarning], source: str) -> Iterator[str]:
+    """Consecutive ``blocks`` of a file decoded as UTF-8 in pieces, each cut
     after a line break (a UTF-8 sequence never holds one).  Bad bytes are
     replaced; ``bad`` gets a warning at the first (as :func:`parse_bytes`)."""
-    start = 0
-    while start < len(data):
-        end = data.find(b"\n", start + size)
-        end = len(data) if end < 0 else end + 1
-        piece = data[start:end]
+    rest = b""
+    offset = lines = 0  # of the start of ``rest`` in the file
+    for block in (*blocks, None) if isinstance(blocks, tuple) else _ended(blocks):
+        if block is None:
+            piece, rest = rest, b""
+        else:
+            rest += block
+            cut = rest.rfind(b"\n") + 1
+            if not cut:
+                continue
+            piece, rest = rest[:cut], rest[cut:]
+        if not piece:
+            continue
         try:
             yield piece.decode("utf-8")
         except UnicodeDecodeError as exc:
             if not bad:
-                at = start + exc.start
-                line = data.count(b"\n", 0, at) + 1
+                at = offset + exc.start
+                line = lines + piece.count(b"\n", 0, exc.start) + 1
                 message = f"invalid UTF-8 at byte {at}; bad bytes replaced with U+FFFD"
                 bad.append(ParseWarning(source, line, message))
             yield piece.decode("utf-8", errors="replace")
-        start = end
+        offset += len(piece)
+        lines += piece.count(b"\n")
+
+
+def _ended(blocks: Iterable[bytes]) -> Iterator[bytes | None]:
+    yield from blocks
+    yield None
+
+
+def streamable(head: bytes) -> bool:
+    """Whether a file beginning with ``head`` (its first 64 KiB or more) can
+    be parsed in pieces (:func:`iter_parse_blocks`): an arXiv e-mail in
+    UTF-8.  The caller checks for NUL bytes, which need the whole file."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    text = head[:65536].decode("utf-8", errors="replace").lstrip("\ufeff")
+    return _choose_format(text) is arxiv_email
+
+
+def iter_parse_blocks(
+    blocks: Iterable[bytes], source: str, batch: int = 2000
+) -> Iterator[ParseResult]:
+    """Parse a file :func:`streamable` says can be, given as consecutive
+    blocks of bytes read as they are taken: results of about ``batch``
+    papers, the last with the warnings and the entry count (see
+    :func:`arxiv_email.iter_parse`).  Memory is that of a block and a batch."""
+    bad: list[ParseWarning] = []
+    last: ParseResult | None = None
+    try:
+        pieces = _decoded_pieces(blocks, bad, source)
+        for part in arxiv_email.iter_parse(pieces, source, batch):
+            if last is not None:
+                yield last
+            last = part
+    except Exception as exc:  # a parser bug must not take the app down
+        last = _failed(source, f"internal parser error: {type(exc).__name__}: {exc}")
+    if last is None:
+        last = _failed(source, "empty file")
+    last.warnings[:0] = bad
+    yield last
 
 
 def iter_parse_bytes(
     data: bytes, source: str, batch: int = 2000, *, min_bytes: int = STREAM_MIN_BYTES
 ) -> Iterator[ParseResult]:
     """:func:`parse_bytes`, given as results of about ``batch`` papers each
-    for a large arXiv e-mail (see :func:`arxiv_email.iter_parse`); the last
+    for a large arXiv e-mail (see :func:`iter_parse_blocks`); the last
     result holds the warnings and the entry count.  Any other file, one
     smaller than ``min_bytes``, or one with a BOM other than UTF-8's or NUL
     bytes is parsed whole: one result."""
-    streamable = (
-        len(data) >= min_bytes
-        and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
-        and data.find(b"\x00") < 0
-    )
-    if streamable:
-        head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff")
-        streamable = _choose_format(head) is arxiv_email
-    if not streamable:
+    if len(data) < min_bytes or data.find(b"\x00") >= 0 or not streamable(data[:65536]):
         yield parse_bytes(data, source)
         return
-    bad: list[ParseWarning] = []
-    last: ParseResult | None = None
-    try:
-        for part in arxiv_email.iter_parse(_pieces(data, _PIECE_BYTES, bad, source), source, batch):
-            if last is not None:
-                yield last
-            last = part
-    except Exception as exc:  # a parser bug must not take the app down
-        last = _failed(source, f"internal parser error: {type(exc).__name__}: {exc}")
-    if last is not None:
-        last.warnings[:0] = bad
-        yield last
+    blocks = (data[i : i + _PIECE_BYTES] for i in range(0, len(data), _PIECE_BYTES))
+    yield from iter_parse_blocks(blocks, source, batch)

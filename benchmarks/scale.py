@@ -4,6 +4,7 @@ size and peak memory at 10k, 200k and 1M papers and for one big file.
     python benchmarks/scale.py --dir /tmp/scale                 # every row, this checkout
     python benchmarks/scale.py --dir /tmp/scale --before SRC    # and the code in SRC/src too
     python benchmarks/scale.py --dir /tmp/scale --rows 10k,big  # some rows only
+    python benchmarks/scale.py --report a.json b.json           # the section from saved runs
 
 Corpora are arXiv listing e-mails from ``make_corpus.py --format email``
 (made in ``--dir`` once and kept): ``10k``, ``200k`` and ``1m`` are daily
@@ -25,7 +26,8 @@ Figures:
   on screen (``DIGEST_TUI_EXIT_WHEN_READY=list``), newest day on top;
 - full index: a cold ``list --format jsonl`` (every paper printed to
   /dev/null); the scan inside it is timed apart (papers/s), peak memory is
-  the whole command's;
+  the command's own (its parsing worker processes are not counted: each
+  holds one file's papers at a time);
 - index size: the index files after that, against the bytes of the digests,
   and each table's share (``dbstat``);
 - warm start: launch with an up-to-date index until the list is on screen,
@@ -265,8 +267,8 @@ def _mb(x: float) -> str:
 def table(results: list[dict[str, Any]], bare_s: float) -> list[str]:
     lines = [
         "| row | code | cold first screen | full index (papers/s) | cold `list` jsonl"
-        " | index / digests | warm start vs bare | peak RSS: cold reader, cold `list`"
-        " (+ worker), warm reader, warm `list` jsonl |",
+        " | index / digests | warm start vs bare | peak RSS: cold reader, cold `list`,"
+        " warm reader, warm `list` jsonl |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -281,10 +283,10 @@ def table(results: list[dict[str, Any]], bare_s: float) -> list[str]:
             f"| {r['index_s']:.1f} s ({r['papers_per_s']:,.0f}/s) "
             f"| {r['cold_list_s']:.1f} s "
             f"| {r['index_bytes'] / 1e6:,.0f} MB ({r['index_ratio']:.2f}x) "
-            f"| {r['warm_s'] / bare_s:.2f}x ({r['warm_s']:.2f} s vs {bare_s:.2f} s) "
-            f"| {_mb(r['cold_reader_rss_mb'])}, {_mb(r['cold_list_rss_mb'])}"
-            f" (+{_mb(r['cold_list_worker_rss_mb'])}), {_mb(r['warm_rss_mb'])},"
-            f" {_mb(r['warm_list_rss_mb'])} |"
+            f"| {r['warm_s'] / r.get('bare_s', bare_s):.2f}x ({r['warm_s']:.2f} s"
+            f" vs {r.get('bare_s', bare_s):.2f} s) "
+            f"| {_mb(r['cold_reader_rss_mb'])}, {_mb(r['cold_list_rss_mb'])},"
+            f" {_mb(r['warm_rss_mb'])}, {_mb(r['warm_list_rss_mb'])} |"
         )
     return lines
 
@@ -305,6 +307,39 @@ def parts(results: list[dict[str, Any]]) -> list[str]:
 
 
 NOTES = "### What changed, and what did not (hand-written)"
+
+
+def section(results: list[dict[str, Any]]) -> str:
+    """The section's text: one line per run, the table, each table's cost."""
+    runs: dict[str, dict[str, Any]] = {}
+    for r in results:
+        runs.setdefault(r.get("started", "?"), r)
+    said = [
+        f"- {started}: load average {r.get('load_start', 0):.1f} at the start,"
+        f" {r.get('load_end', 0):.1f} at the end (2 cores shared with other work);"
+        f" bare Textual app {r.get('bare_s', 0):.2f} s; warm start the median of"
+        f" {r.get('runs', 1)}, every other figure one run; rows: "
+        + ", ".join(f"{x['row']} {x['code']}" for x in results if x.get("started") == started)
+        for started, r in runs.items()
+    ]
+    return "\n".join(
+        [
+            SECTION,
+            "",
+            "Written by `python benchmarks/scale.py` (see its docstring for what each"
+            " figure is). Before and after were measured in one run, row by row:",
+            "",
+            *said,
+            "",
+            *table(results, 1.0),
+            "",
+            "Where the index's bytes go (`dbstat`; FTS5 shadow tables under their table;"
+            " x = share of the digests' bytes):",
+            "",
+            *parts(results),
+            "",
+        ]
+    )
 
 
 def write_section(output: Path, body: str) -> None:
@@ -335,7 +370,23 @@ def main() -> int:
     parser.add_argument("--json", default=None, help="also write the figures here")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
     parser.add_argument("--no-write", action="store_true", help="print, do not edit RESULTS.md")
+    parser.add_argument(
+        "--report",
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="write the section from figures saved by --json (no measuring)",
+    )
     args = parser.parse_args()
+    if args.report:
+        saved: list[dict[str, Any]] = []
+        for name in args.report:
+            saved.extend(json.loads(Path(name).read_text(encoding="utf-8")))
+        body = section(saved)
+        print(body)
+        if not args.no_write:
+            write_section(Path(args.output), body)
+        return 0
     root = Path(args.dir)
     root.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_TUI_")}
@@ -358,26 +409,18 @@ def main() -> int:
         results.append(measure(name, root, "after", Path(args.after), env, args.runs))
         print(json.dumps(results[-1]), flush=True)
     load_end = os.getloadavg()
+    run_info = {
+        "started": started,
+        "load_start": load[0],
+        "load_end": load_end[0],
+        "bare_s": bare_s,
+        "runs": args.runs,
+    }
+    for r in results:
+        r.update(run_info)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    body = "\n".join(
-        [
-            SECTION,
-            "",
-            f"Written by `python benchmarks/scale.py` ({started}; load average"
-            f" {load[0]:.1f} at the start, {load_end[0]:.1f} at the end; 2 cores shared)."
-            " Before and after were measured in that one run, row by row. Heavy figures"
-            f" are one run each; warm start is the median of {args.runs}.",
-            "",
-            *table(results, bare_s),
-            "",
-            "Where the index's bytes go (`dbstat`; FTS5 shadow tables under their table;"
-            " x = share of the digests' bytes):",
-            "",
-            *parts(results),
-            "",
-        ]
-    )
+    body = section(results)
     print(body)
     if not args.no_write:
         write_section(Path(args.output), body)

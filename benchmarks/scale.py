@@ -360,7 +360,7 @@ def write_section(output: Path, body: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dir", required=True, help="where corpora are made and kept")
+    parser.add_argument("--dir", default=None, help="where corpora are made and kept")
     parser.add_argument("--rows", default="10k,200k,1m,big")
     parser.add_argument("--before", default=None, help="a folder holding the old code's src/")
     parser.add_argument(
@@ -387,6 +387,8 @@ def main() -> int:
         if not args.no_write:
             write_section(Path(args.output), body)
         return 0
+    if args.dir is None:
+        parser.error("--dir is needed to measure")
     root = Path(args.dir)
     root.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_TUI_")}

@@ -21,29 +21,29 @@ worker processes parse at most two files each ahead of the writer, and
 
 The schema (:data:`_SCHEMA`; a new :data:`SCHEMA_VERSION` rebuilds an old
 index from the digests) and what each part costs at 1,000,000 papers (400
-generated daily e-mails, 1.70 GB: ``benchmarks/scale.py``; 16 KiB pages):
+generated daily e-mails, 1.69 GB: ``benchmarks/scale.py``; 16 KiB pages):
 
 ==================  ========  =================================================
 part                size      what it holds
 ==================  ========  =================================================
-papers              SIZE_PAPERS  one row a paper, keyed by ``pid`` (its place in
+papers              966 MB    one row a paper, keyed by ``pid`` (its place in
                               the default order, see :func:`order_key`); the
                               abstract and its TeX form deflated (half their
                               bytes), URLs the id gives left out ('')
-papers_fts          SIZE_FTS  FTS5 over title, authors, abstract, categories,
+papers_fts          454 MB    FTS5 over title, authors, abstract, categories,
                               external content (the view ``papers_fts_text``
                               reads ``papers``: no text stored twice) and
                               ``detail=column`` (no word positions: half the
                               size; a phrase is checked row by row)
-papers_scan         SIZE_SCAN  (pid, arxiv_id, categories): what filters without
+papers_scan         52 MB     (pid, arxiv_id, categories): what filters without
                               words read, in display order
-arxiv_id (unique)   SIZE_ID  arXiv id -> paper
-appearances         SIZE_APP  where each paper was listed (file, place, date,
+arxiv_id (unique)   39 MB     arXiv id -> paper
+appearances         129 MB    where each paper was listed (file, place, date,
                               digest category), with its indexes by (pid, date)
                               and (date, pid) and its key (fid, position)
 files, meta,        < 1 MB    one row a digest file; settings; renumbered pids
 pid_log                       (see below)
-total               SIZE_TOTAL  RATIO_TOTAL of the digests' bytes
+total               1,644 MB  0.97x the digests' bytes (before: 3,096 MB, 1.83x)
 ==================  ========  =================================================
 """
 

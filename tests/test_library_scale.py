@@ -277,3 +277,14 @@ def test_a_large_email_is_never_held_whole(
         assert lib.count() == 1200
     size = _the_file(big_email).stat().st_size
     assert max(sizes) <= 1 << 16 and sum(sizes) == 2 * size
+
+
+def test_words_the_tokenizer_reads_otherwise_never_make_a_phrase(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    """Without word positions FTS5 refuses a phrase: a term is given to it
+    as tokens it does not split again (found by test_hostile_input)."""
+    with open_lib(seeds_dir, tmp_path) as lib:
+        lib.scan(workers=1)
+        for q in ["0:\u0b3a", "x\u0301y", "a\u00b2b", "title:\u0b3a-\u0b3a", '"deep \u0b3a"']:
+            lib.search(q)

@@ -1515,9 +1515,12 @@ class Library:
             try:
                 generation = _generation(conn)
                 cur = _plain_cursor(conn)  # tuples, not Rows: half the time a row
-                cur.execute(sql, params)
-                while batch := cur.fetchmany(8192):
-                    pids.extend(itertools.chain.from_iterable(batch))
+                try:
+                    cur.execute(sql, params)
+                    while batch := cur.fetchmany(8192):
+                        pids.extend(itertools.chain.from_iterable(batch))
+                finally:
+                    cur.close()
             finally:
                 conn.execute("COMMIT")
         return SearchResult(pids, q, sort, generation)
@@ -1563,9 +1566,12 @@ class Library:
             conn.execute("BEGIN")
             try:
                 cur = _plain_cursor(conn)
-                cur.execute(sql, params)
-                while batch := cur.fetchmany(1000):
-                    yield list(itertools.chain.from_iterable(batch))
+                try:
+                    cur.execute(sql, params)
+                    while batch := cur.fetchmany(1000):
+                        yield list(itertools.chain.from_iterable(batch))
+                finally:
+                    cur.close()  # a failed statement must not keep the file open
             finally:
                 conn.execute("COMMIT")
 

@@ -348,12 +348,41 @@ def _fts_string(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+def _fts_tokens(value: str) -> list[str]:
+    """The tokens FTS5's unicode61 tokenizer makes of ``value``, near enough
+    that none of them is split again: letters, numbers and unassigned or
+    private-use characters make tokens, combining marks are dropped (its
+    remove_diacritics), anything else separates."""
+    tokens: list[str] = []
+    current: list[str] = []
+    for c in value.lower():
+        if c.isascii():
+            if c.isalnum():
+                current.append(c)
+                continue
+        else:
+            kind = unicodedata.category(c)
+            if kind[0] == "M":
+                continue
+            if kind[0] in "LN" or kind in ("Co", "Cn"):
+                current.append(c)
+                continue
+        if current:
+            tokens.append("".join(current))
+            current = []
+    if current:
+        tokens.append("".join(current))
+    return tokens
+
+
 def _fts_words(value: str, prefix: bool = False) -> str:
     """``value`` for MATCH: its words, all of them (FTS5 without positions
     cannot look for a phrase; :func:`has_phrase` checks the order)."""
-    words = _WORD_RE.findall(value.lower())
-    if len(words) <= 1:
+    words = _fts_tokens(value)
+    if not words:
         return _fts_string(value.lower()) + ("*" if prefix else "")
+    if len(words) == 1:
+        return _fts_string(words[0]) + ("*" if prefix else "")
     parts = [_fts_string(w) for w in words]
     if prefix:
         parts[-1] += "*"

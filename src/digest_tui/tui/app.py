@@ -38,7 +38,7 @@ from digest_tui.config import Config, Paths, sample_dir, save_setting_theme
 from digest_tui.library import Library, LibraryError, Row, ScanReport, SearchResult
 from digest_tui.models import Paper
 from digest_tui.opening import OpenError, is_remote_session, open_url
-from digest_tui.query import Query, QueryError
+from digest_tui.query import Query, QueryError, parse_query
 from digest_tui.session import (
     SORT_LABELS,
     VIEWS,
@@ -793,9 +793,11 @@ class DigestApp(App[int]):
             # It may still be finished; once the user pauses it is an error.
             self._unfinished_timer = self.set_timer(UNFINISHED_PAUSE, self._show_unfinished)
         derived = self.session.take_derived(query)
-        if derived is not None:  # shown at once; the index's answer follows
-            self._apply_result(self._search_gen, derived, first, False, counts=False)
-            self._search_worker(query, self._search_gen, first, 0, whole_only=True)
+        if derived is not None:  # shown at once; the index's answer follows if need be
+            result, exact = derived
+            self._apply_result(self._search_gen, result, first, False, counts=exact)
+            if not exact:
+                self._search_worker(query, self._search_gen, first, 0, whole_only=True)
             return
         self._search_worker(query, self._search_gen, first, TYPING_PAUSE if typing else 0)
 
@@ -864,6 +866,20 @@ class DigestApp(App[int]):
             return
         self._from_thread(self._apply_result, gen, result, first, False)
 
+    @work(thread=True, exclusive=True, group="order", exit_on_error=False)
+    def _prefetch_order(self, sort: str, generation: int) -> None:
+        """Read every paper in the order ``z`` goes to next, after the list is
+        drawn and the counts are in, so that ``z`` shows it at once."""
+        time.sleep(COUNT_PAUSE * 2)
+        if self._reader_closing or self.library.generation() != generation:
+            return
+        try:
+            order = self.library.search(parse_query(""), sort=sort)
+        except Exception:
+            return
+        if order.generation == generation and not self._reader_closing:
+            self._from_thread(self.session.keep_order, order)
+
     def _wait_for_paint(self, timeout: float = 0.25) -> None:
         """In a worker: until the screen has been drawn once more (or ``timeout``)."""
         painted = threading.Event()
@@ -905,6 +921,11 @@ class DigestApp(App[int]):
         self._update_header()
         if not partial and counts:
             self._request_counts()
+        if not partial:
+            self.session.keep_order(result)
+            sort = self.session.order_to_prefetch()
+            if sort is not None:
+                self._prefetch_order(sort, result.generation)
         if len(result) and (_EXIT_WHEN_READY == "list" or self._exit_after_next_result):
             self.call_after_refresh(self._bench_ready)
 

@@ -79,7 +79,7 @@ T = TypeVar("T", int, str)
 class Settings:
     """The model's knobs (defaults chosen with ``benchmarks/ranking.py``)."""
 
-    c: float = 1.0  # inverse regularisation (as scikit-learn's C)
+    c: float = 10.0  # inverse regularisation (as scikit-learn's C)
     author_weight: float = 1.0  # author features are scaled by this before normalising
     prior_weight: float = 3.0  # weight a watched author / keyword starts with
     unlabelled_weight: float = 0.2  # weight of unmarked papers used as negatives

@@ -79,12 +79,15 @@ T = TypeVar("T", int, str)
 class Settings:
     """The model's knobs (defaults chosen with ``benchmarks/ranking.py``)."""
 
-    c: float = 10.0  # inverse regularisation (as scikit-learn's C)
+    c: float = 1.0  # inverse regularisation (as scikit-learn's C)
     author_weight: float = 1.0  # author features are scaled by this before normalising
     prior_weight: float = 3.0  # weight a watched author / keyword starts with
     unlabelled_weight: float = 0.2  # weight of unmarked papers used as negatives
     min_negatives: int = 200  # below this, unmarked papers stand in as negatives
+    max_negatives: int = 4000  # above this, only the newest (by arXiv id) are used
     max_iter: int = 150
+    warm_iter: int = 25  # a retrain from the last model (one more mark) needs few steps
+    tol: float = 1e-4  # relative change of the objective at which a fit stops
 
 
 @dataclass(slots=True)
@@ -231,6 +234,10 @@ def fit_logistic(
     """
     cols, inv, rows, data, n = design.cols, design.inv, design.rows, design.data, design.n
     m = len(cols)
+    # Row sums by reduceat over the (row-sorted) entries; empty rows stay 0.
+    counts = np.bincount(rows, minlength=n)
+    nonempty = counts > 0
+    starts = (np.cumsum(counts) - counts)[nonempty]
     w0 = prior[cols] if prior is not None else np.zeros(m)
     theta = np.zeros(m + 1)
     if start is not None:
@@ -240,7 +247,9 @@ def fit_logistic(
 
     def fg(t: F64) -> tuple[float, F64]:
         w, b = t[:m], t[m]
-        z = np.bincount(rows, weights=data * w[inv], minlength=n) + b
+        z = np.zeros(n)
+        z[nonempty] = np.add.reduceat(data * w[inv], starts)
+        z += b
         yz = y * z
         loss = float(np.sum(sample_weight * np.logaddexp(0.0, -yz)))
         r = -c * y * sample_weight * _sigmoid(-yz)
@@ -348,6 +357,14 @@ def labels_from_marks(marks: dict[str, Mark]) -> tuple[set[str], set[str]]:
     return pos, neg
 
 
+def _id_order(arxiv_id: str) -> tuple[str, str]:
+    """New-style ids (2103.01234) sort by month then number; old ones
+    (hep-th/9901001) by their yymm part, before every new-style id."""
+    if "/" in arxiv_id:
+        return ("0" + arxiv_id.split("/", 1)[1], arxiv_id)
+    return ("1" + arxiv_id, arxiv_id)
+
+
 def train(
     bags: dict[str, Bag],
     positives: Sequence[str],
@@ -366,6 +383,8 @@ def train(
     same papers are labelled (it is rebuilt when they differ)."""
     pos = [i for i in positives if i in bags]
     neg = [i for i in negatives if i in bags]
+    if len(neg) > settings.max_negatives:  # bounded training time, recent taste
+        neg = sorted(neg, key=_id_order)[-settings.max_negatives :]
     weights = np.zeros(DIM, dtype=np.float32)
     if prior is not None:
         weights[:] = prior
@@ -392,7 +411,14 @@ def train(
     )
     start_w = start.weights.astype(np.float64) if start is not None else None
     w, b = fit_logistic(
-        design, y, sw, c=settings.c, prior=prior, start=start_w, max_iter=settings.max_iter
+        design,
+        y,
+        sw,
+        c=settings.c,
+        prior=prior,
+        start=start_w,
+        max_iter=settings.warm_iter if start_w is not None else settings.max_iter,
+        tol=settings.tol,
     )
     weights[design.cols] = w
     return Model(weights, b, idf, "marks", pos, pos_rows, len(pos), len(neg)), design

@@ -272,3 +272,25 @@ def test_start_up_imports_neither_numpy_nor_the_ranking() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+def test_a_new_process_reuses_the_trained_model_from_the_cache(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    lib, state, field_of, today, past = world
+    robots = [i for i in past if field_of[i] == "robots"]
+    _mark(state, past, robots[:12])
+    with Ranker(lib, state) as ranker:
+        first = ranker.scores(today)
+        saved = ranker.model_path
+    assert saved.exists()
+    import digest_tui.ranking as ranking
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(ranking, "train", no_training)
+    with Ranker(lib, state) as ranker:
+        assert ranker.scores(today) == pytest.approx(first, rel=1e-5)
+        assert ranker.explain(today[0]) is not None
+        state.set_starred(today[0], True)  # a new mark: the saved model is stale
+        with pytest.raises(AssertionError, match="trained again"):
+            ranker.refresh()

@@ -84,10 +84,10 @@ class Settings:
     prior_weight: float = 3.0  # weight a watched author / keyword starts with
     unlabelled_weight: float = 0.2  # weight of unmarked papers used as negatives
     min_negatives: int = 200  # below this, unmarked papers stand in as negatives
-    max_negatives: int = 4000  # above this, only the newest (by arXiv id) are used
+    max_negatives: int = 20_000  # above this, only the newest (by arXiv id) are used
     max_iter: int = 150
     warm_iter: int = 25  # a retrain from the last model (one more mark) needs few steps
-    tol: float = 1e-4  # relative change of the objective at which a fit stops
+    tol: float = 1e-5  # relative change of the objective at which a fit stops
 
 
 @dataclass(slots=True)
@@ -543,14 +543,66 @@ class Ranker:
         pos, neg = labels_from_marks(self.state.all_marks())
         watch_key = repr((self.watch.authors, self.watch.keywords))
         key = hashlib.blake2b(
-            "\n".join([*sorted(pos), "-", *sorted(neg), watch_key]).encode(), digest_size=16
+            "\n".join([*sorted(pos), "-", *sorted(neg), watch_key, repr(self.settings)]).encode(),
+            digest_size=16,
         ).hexdigest()
         self._state_version = version
         if key == self._labels_key and self._model is not None and not docs_moved:
             return False
+        if self._model is None and self._load_model(key, sorted(pos)):
+            self._labels_key = key
+            self._trained_docs = docs
+            return True
         self._train(sorted(pos), sorted(neg))
         self._labels_key = key
         self._trained_docs = docs
+        self._save_model(key)
+        return True
+
+    # A trained model is kept in the cache dir beside the features, so a new
+    # process (``list --sort relevance``) needs no training when nothing changed.
+
+    @property
+    def model_path(self) -> Path:
+        return self.store.path.with_name(self.store.path.stem + "-model.npz")
+
+    def _save_model(self, key: str) -> None:
+        model = self._model
+        if model is None:
+            return
+        nz = np.flatnonzero(model.weights).astype(np.int64)
+        tmp = self.model_path.with_suffix(".tmp.npz")
+        try:
+            np.savez(
+                tmp,
+                key=np.array(key),
+                docs=np.array(self.store.n_docs),
+                basis=np.array(model.basis),
+                cols=nz,
+                values=model.weights[nz],
+                bias=np.array(model.bias),
+                counts=np.array([model.n_positive, model.n_negative]),
+            )
+            tmp.replace(self.model_path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a cache: the next start trains again
+
+    def _load_model(self, key: str, pos: list[str]) -> bool:
+        try:
+            with np.load(self.model_path) as saved:
+                if str(saved["key"]) != key or int(saved["docs"]) != self.store.n_docs:
+                    return False
+                weights = np.zeros(DIM, dtype=np.float32)
+                weights[saved["cols"]] = saved["values"]
+                bias, basis = float(saved["bias"]), str(saved["basis"])
+                n_pos, n_neg = (int(v) for v in saved["counts"])
+        except (OSError, ValueError, KeyError, IndexError):
+            return False
+        bags = self._bags(pos)
+        have = [i for i in pos if i in bags]
+        idf = idf_of(self.store)
+        rows = tfidf([bags[i] for i in have], idf, self.settings.author_weight)
+        self._model = Model(weights, bias, idf, basis, have, rows, n_pos, n_neg)
         return True
 
     def _train(self, pos: list[str], neg: list[str]) -> None:

@@ -38,7 +38,7 @@ def draw(paper_list) -> None:  # type: ignore[no-untyped-def]
 
 def show(paper_list, result: SearchResult) -> None:  # type: ignore[no-untyped-def]
     paper_list._pages.clear()  # nothing cached: a new result is drawn from the index
-    paper_list.set_result(result.pids, result.day_starts(), result.date_at)
+    paper_list.set_result(result.pids, result.day_starts(), result.date_at, 0)
     draw(paper_list)
 
 

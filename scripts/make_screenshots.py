@@ -74,7 +74,7 @@ async def _tags(pilot: Pilot[int]) -> None:
     if current is not None:
         app.state.set_note(current.id, "Compare with the thesis baseline.\nCode is on GitHub.")
     app._reload_marks()
-    app._current_pid = None  # show the paper again, with its note
+    app.session.current_paper = None  # show the paper again, with its note
     app._sync_current()
     await _settle(pilot)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from digest_tui.cli import main
+from digest_tui.tex import to_text
 
 from .conftest import SEEDS
 
@@ -62,8 +63,8 @@ def test_jsonl_titles_equal_headings_and_appearances_merge(seeds_dir: Path, tmp_
     assert len(records) == 301
     expected = headings()
     for rec in records:
-        # The headings as written, with the documented normalisation of LaTeX colons.
-        heading = html.unescape(expected[rec["id"]]).replace("$\\colon$", ":")
+        # The headings as written, their TeX shown as text ("$\\colon$" -> ":").
+        heading = to_text(html.unescape(expected[rec["id"]]))
         assert rec["title"] == " ".join(heading.split()), rec["id"]
         for key in (
             "id",
@@ -195,3 +196,124 @@ def test_no_path_and_no_config_lists_the_builtin_sample() -> None:
     proc = run("list", "--format", "ids")
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.split()) == 301
+
+
+def test_a_mistyped_command_suggests_the_command(tmp_path: Path) -> None:
+    proc = run("lsit", "--cache-dir", str(tmp_path / "c"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("digest-tui: 'lsit' is neither a command nor a file or folder")
+    assert "did you mean 'list'?" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = run("zzzz")  # nothing like a command: the missing path is the mistake
+    assert proc.returncode == 2 and "no such file or folder: zzzz" in proc.stderr
+
+
+def test_a_path_named_like_a_mistyped_command_is_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest_tui.cli import _mistyped_command
+
+    monkeypatch.chdir(tmp_path)
+    assert _mistyped_command("lsit") == "list"
+    assert _mistyped_command("exprot") == "export"
+    (tmp_path / "lsit").mkdir()
+    assert _mistyped_command("lsit") is None
+    assert _mistyped_command("--lsit") is None
+
+
+def test_list_help_explains_the_flags_column() -> None:
+    proc = run("list", "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert "flags" in text and "'-r'" in text and "'*u'" in text
+    assert "starred" in text and "unread" in text
+
+
+def test_check_counts_are_singular_for_one(tmp_path: Path, capsys) -> None:
+    text = (SEEDS / "004_ce29fc885a87ee68.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    heads = [i for i, line in enumerate(lines) if line.startswith("### ")]
+    one = tmp_path / "one.md"
+    one.write_text("\n".join(lines[: heads[1]]) + "\n", encoding="utf-8")
+    assert main(["check", str(one)]) == 0
+    out = capsys.readouterr().out
+    assert "1 paper (1 entry), 0 warnings" in out, out
+    assert out.splitlines()[-1] == "1 digest, 1 paper, 0 files not digests"
+    (tmp_path / "notes.txt").write_text("shopping list\n")
+    assert main(["check", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "1 digest, 1 paper, 1 file not a digest"
+
+
+@pytest.mark.parametrize(
+    "query", ["date:2020-99", "date:2020-13-45", "is:sta", "gan title:", '"image fus']
+)
+@pytest.mark.parametrize("command", ["list", "export -f json"])
+def test_a_bad_last_term_is_a_usage_error_not_everything(
+    seeds_dir: Path, tmp_path: Path, command: str, query: str
+) -> None:
+    proc = run(*command.split(), str(seeds_dir), "-q", query, "--cache-dir", str(tmp_path))
+    assert proc.returncode == 2, proc.stdout[:200]
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("digest-tui: bad query: ")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def _wait_until_blocked_reading_a_pipe(pid: int) -> None:
+    """Until the process sleeps in a read of an empty pipe (Linux's wchan)."""
+    import time
+
+    wchan = Path(f"/proc/{pid}/wchan")
+    deadline = time.monotonic() + 60
+    while "pipe_read" not in wchan.read_text():
+        assert time.monotonic() < deadline, "the command never read the pipe"
+        time.sleep(0.01)
+
+
+#: Runs the command with its first read of a digest blocked in a read of an
+#: empty pipe (standard input), where Ctrl+C finds it as it would a slow disk.
+_BLOCKED_READ = """
+import sys
+from digest_tui import cli, fsutil
+
+real = fsutil.read_regular_file
+
+def blocked(*args, **kwargs):
+    sys.stdin.buffer.read(1)
+    return real(*args, **kwargs)
+
+fsutil.read_regular_file = blocked
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", ["list", "check", "export -f json"])
+def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path, command: str) -> None:
+    import signal
+
+    # Ctrl+C arrives once the command sleeps in that read (a signal sent
+    # earlier, between two system calls, would be a race of the test).
+    digest = tmp_path / "digest.md"
+    digest.write_text("# Arxiv Papers in cs.CV on 2020-11-22\n")
+    dirs = [] if command == "check" else ["--cache-dir", str(tmp_path / "c")]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _BLOCKED_READ, *command.split(), str(digest), *dirs],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")},
+        # As from a terminal, even when these tests run in a background job
+        # (which starts its children with SIGINT ignored).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        _wait_until_blocked_reading_a_pipe(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err

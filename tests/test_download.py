@@ -16,7 +16,7 @@ from digest_tui import __version__
 from digest_tui import download as download_mod
 from digest_tui.download import DownloadError, download, safe_filename
 
-DATA = random.Random(7).randbytes(300_000)
+DATA = b"%PDF-1.5\n" + random.Random(7).randbytes(300_000)
 HALF = len(DATA) // 2
 NAME = "2005.10825v2.pdf"
 
@@ -174,7 +174,7 @@ def test_a_dropped_connection_leaves_a_part_that_is_resumed_with_range(
 
 
 def test_a_server_ignoring_range_restarts_from_zero(server: Server, tmp_path: Path) -> None:
-    (tmp_path / (NAME + ".part")).write_bytes(b"stale bytes from elsewhere")
+    (tmp_path / (NAME + ".part")).write_bytes(b"%PDF-stale bytes elsewhere")
     result = download(url(server, "/norange.pdf"), tmp_path, NAME, timeout=5)
     assert server.seen[-1][1] == "bytes=26-"  # asked for the rest...
     assert result.status == "downloaded"  # ... got the whole file
@@ -185,23 +185,33 @@ def test_a_server_ignoring_range_restarts_from_zero(server: Server, tmp_path: Pa
 def test_a_part_longer_than_the_file_is_416_and_restarts_from_zero(
     server: Server, tmp_path: Path
 ) -> None:
-    (tmp_path / (NAME + ".part")).write_bytes(b"x" * (len(DATA) + 10))
+    (tmp_path / (NAME + ".part")).write_bytes(b"%PDF-" + b"x" * (len(DATA) + 5))
     result = download(url(server, "/paper.pdf"), tmp_path, NAME, timeout=5)
     assert result.status == "downloaded"
     assert (tmp_path / NAME).read_bytes() == DATA
     assert [s[1] for s in server.seen] == [f"bytes={len(DATA) + 10}-", None]
 
 
-def test_an_existing_file_of_the_same_size_is_not_downloaded_again(
+def test_an_existing_file_with_the_same_content_is_not_saved_again(
+    server: Server, tmp_path: Path
+) -> None:
+    existing = tmp_path / NAME
+    existing.write_bytes(DATA)
+    result = download(url(server, "/paper.pdf"), tmp_path, NAME, timeout=5)
+    assert result.status == "exists"
+    assert result.path == existing and result.bytes == len(DATA)
+    assert files(tmp_path) == [NAME]
+
+
+def test_an_existing_file_of_the_same_size_but_other_bytes_is_kept(
     server: Server, tmp_path: Path
 ) -> None:
     existing = tmp_path / NAME
     existing.write_bytes(b"y" * len(DATA))
     result = download(url(server, "/paper.pdf"), tmp_path, NAME, timeout=5)
-    assert result.status == "exists"
-    assert result.path == existing and result.bytes == len(DATA)
+    assert result.status == "downloaded" and result.path.read_bytes() == DATA
     assert existing.read_bytes() == b"y" * len(DATA)  # untouched
-    assert files(tmp_path) == [NAME]
+    assert files(tmp_path) == ["2005.10825v2 (2).pdf", NAME]
 
 
 def test_an_existing_different_file_is_kept_and_the_download_numbered(

@@ -38,6 +38,8 @@ EXPECTED_FORMAT = {
     "arxiv_rss2.xml": "arxiv_rss",
     "cv_arxiv_daily.md": "cv_arxiv_daily",
     "ai_enhanced_2026-02-04.md": "ai_enhanced",
+    "rss1_affiliations.xml": "arxiv_rss",
+    "rss2_defects.xml": "arxiv_rss",
 }
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -188,7 +190,8 @@ def test_rss2_fixture() -> None:
     assert rivers.version == 2
     assert rivers.doi == "10.5555/rivers.2025.7"
     assert rivers.journal_ref == "Proc. River Maps 2025"
-    assert rivers.abstract == "River maps are compressed losslessly with x < y."
+    # RSS 2.0 descriptions are plain text: entities are decoded once, nothing more.
+    assert rivers.abstract == "River maps are compressed <b>losslessly</b> with x &lt; y."
     assert [p.appearances[0].line for p in result.papers] == [11, 25, 37]
     assert_safe(result)
 
@@ -381,7 +384,10 @@ def test_real_samples_account_for_every_entry(kind: str) -> None:
         skipped = sum(1 for w in result.warnings if w.message.startswith("entry skipped"))
         appearances = sum(len(p.appearances) for p in result.papers)
         assert appearances + skipped == expected == result.entries, path
-        assert result.warnings == [], path  # the samples are clean
+        # The samples are clean, but for TeX their authors wrote wrongly
+        # ("MPH]{Thai ...") or with their own macros ("\\spot").
+        tex = "TeX kept as written"
+        assert [w for w in result.warnings if not w.message.startswith(tex)] == [], path
         assert result.date is not None, path
         assert all(p.title and p.id for p in result.papers), path
         assert_safe(result)

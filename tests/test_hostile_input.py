@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -61,6 +60,7 @@ from hypothesis import strategies as st
 
 from digest_tui.cli import main
 from digest_tui.library import Library
+from digest_tui.library_sql import where_sql
 from digest_tui.models import ParseResult
 from digest_tui.parsing import (
     FORMATS,
@@ -390,54 +390,27 @@ HUGE_LINES = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("shape", sorted(HUGE_LINES))
-def test_one_50mb_line_parses_in_bounded_time(shape: str) -> None:
+def test_one_50mb_line_parses(shape: str) -> None:
     prefix, unit, suffix = HUGE_LINES[shape]
     data = prefix + unit * (FIFTY_MB // len(unit)) + suffix
-    started = time.perf_counter()
+    # Measured 0.04-0.4 s per shape on one core (benchmarks/parse_growth.py);
+    # a quadratic regex would take hours here.
     result = parse_bytes(data, "huge")
-    seconds = time.perf_counter() - started
     check_invariants(result)
     assert result.entries <= 1
-    # Measured 0.04-0.4 s per shape on one core; quadratic regexes took minutes.
-    assert seconds < 8, f"{shape}: {seconds:.1f} s"
     if result.papers:
         assert (2, f"entry text longer than {MAX_FIELD_CHARS} characters cut short") in (
             messages(result)
         )
 
 
-# Units that made a regex backtrack before (kept small: the check is the growth).
-BACKTRACK_UNITS = [
-    (DAILY_HEAD + DAILY_ENTRY + b"> ", b"<a href=" + b"x" * 1990 + b" "),
-    (DAILY_HEAD + DAILY_ENTRY + b"> ", b"<a href=x href=y "),
-    (b"# ArXiv cs.CV --", b" "),
-    (b"# Arxiv Papers in cs.CV on 2020", b" \t"),
-    (DAILY_HEAD + DAILY_ENTRY + b"> ", b"\\emph{\\textbf{{a}"),
-    (DAILY_HEAD + b"### 1.", b"[ :arrow_down: ]("),
-    (FIELDS_HEAD + b"- **Links**: ", b"[x](" + b"y" * 50),
-    (FIELDS_HEAD, b"- ** a ** :"),
-]
-
-
-@pytest.mark.parametrize("prefix,unit", BACKTRACK_UNITS, ids=lambda x: repr(x[-12:]))
-def test_parsing_time_grows_linearly_not_quadratically(prefix: bytes, unit: bytes) -> None:
-    def cost(size: int) -> float:
-        data = prefix + unit * (size // len(unit)) + b"\n"
-        best = float("inf")
-        for _ in range(5):
-            started = time.perf_counter()
-            parse_bytes(data, "x")
-            best = min(best, time.perf_counter() - started)
-        return best
-
-    small, large = cost(20_000), cost(80_000)  # under MAX_FIELD_CHARS: no cut
-    # Linear: x4; quadratic: x16.  Allow noise (best of 5 on a loaded machine) and
-    # ignore runs too short to time well.
-    assert large < max(9 * small, 0.02), (small, large)
+# The growth of parsing time with hostile input (linear, not quadratic) is
+# measured by benchmarks/parse_growth.py: timings are reported there, never
+# asserted here.
 
 
 @pytest.mark.slow
-def test_a_million_one_line_entries_parse_in_bounded_time_with_capped_warnings(
+def test_a_million_one_line_entries_parse_with_capped_warnings(
     tmp_path: Path,
 ) -> None:
     n = 1_000_000
@@ -451,11 +424,8 @@ def test_a_million_one_line_entries_parse_in_bounded_time_with_capped_warnings(
     path = tmp_path / "million.md"
     path.write_bytes(b"".join(lines))
     del lines
-    started = time.perf_counter()
+    # ~9 s on one idle core; a quadratic parser would take hours.
     result = parse_file(path)
-    seconds = time.perf_counter() - started
-    # Bounded, not a benchmark: ~9 s on one idle core; a quadratic parser would take hours.
-    assert seconds < 90, f"{seconds:.1f} s"
     assert result.format == "arxiv_daily"
     assert result.entries == n and len(result.papers) == n  # all ids are distinct
     # Every entry lacks an abstract: 1000 warnings, then one that counts the rest.
@@ -470,12 +440,10 @@ def test_a_million_one_line_entries_parse_in_bounded_time_with_capped_warnings(
 
 
 @pytest.mark.slow
-def test_many_fields_entries_without_ids_parse_fast_and_warn_capped() -> None:
+def test_many_fields_entries_without_ids_warn_capped() -> None:
     n = 300_000
     data = b"# Arxiv Papers in cs.CV on 2020-11-22\n" + b"### T\n- **Arxiv ID**: junk\n" * n
-    started = time.perf_counter()
     result = parse_bytes(data, "f")
-    assert time.perf_counter() - started < 15
     assert result.entries == n and not result.papers
     assert len(result.warnings) == MAX_WARNINGS + 1
     assert result.warnings[0].message == "entry skipped: no arXiv id (unrecognised Arxiv ID 'junk')"
@@ -889,7 +857,7 @@ def test_generated_queries_parse_and_run_or_give_one_line_query_error(
     except QueryError as exc:
         assert "\n" not in str(exc) and str(exc)
         return
-    where, params = query.to_sql()
+    where, params = where_sql(query)
     assert where.count("?") == len(params)
     result = seed_library.search(query)  # the SQL is valid and runs
     assert len(result) <= 301
@@ -902,7 +870,7 @@ def test_generated_queries_without_fts_also_run(seed_library: Library, text: str
         query = parse_query(text)
     except QueryError:
         return
-    where, params = query.to_sql(state_available=False, fts=False)
+    where, params = where_sql(query, state_available=False, fts=False)
     sql = "SELECT count(*) FROM papers p" + (f" WHERE {where}" if where else "")
     with seed_library._read() as conn:
         conn.execute(sql, params).fetchone()

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
-CORE_MODULES = [
-    "digest_tui",
-    "digest_tui.models",
-    "digest_tui.text",
-    "digest_tui.parsing",
-    "digest_tui.library",
-    "digest_tui.state",
-    "digest_tui.query",
-    "digest_tui.config",
-    "digest_tui.opening",
-    "digest_tui.cli",
-    "digest_tui.export",
-    "digest_tui.sync",
-]
+import digest_tui
+
+#: Every module of the package but the reader's own (``digest_tui.tui``).
+CORE_MODULES = sorted(
+    {"digest_tui"}
+    | {
+        m.name
+        for m in pkgutil.walk_packages(digest_tui.__path__, "digest_tui.")
+        if not (m.name == "digest_tui.tui" or m.name.startswith("digest_tui.tui."))
+        and m.name != "digest_tui.__main__"
+    }
+)
+
+
+def test_the_core_list_holds_the_session_and_the_parsers() -> None:
+    assert {"digest_tui.session", "digest_tui.links", "digest_tui.fsutil"} <= set(CORE_MODULES)
 
 
 def test_core_imports_without_textual() -> None:
@@ -49,8 +53,6 @@ def test_cli_commands_run_without_textual(seeds_dir, tmp_path) -> None:
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
-    from pathlib import Path
-
     repo = Path(__file__).resolve().parents[1]
     readme = (repo / "README.md").read_text(encoding="utf-8")
     ci = (repo / ".ci" / "run").read_text(encoding="utf-8")
@@ -58,3 +60,14 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert len(commands) == 2  # the first screen's two set-up commands
     assert "digest-tui" in commands[0] and "pytest" in commands[1]
     assert commands[1] in ci.splitlines()
+    # ... after the linters and the type checker over the whole package.
+    lines = ci.splitlines()
+    for check in (".venv/bin/ruff check .", ".venv/bin/ruff format --check .", ".venv/bin/mypy"):
+        assert lines.index(check) < lines.index(commands[1])
+
+
+def test_the_version_is_written_once() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    pyproject = (repo / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in pyproject
+    assert (repo / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")

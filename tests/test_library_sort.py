@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest_tui.library import Library, index_path_for
+from digest_tui.library_sql import select_sql
 from digest_tui.query import SORTS, parse_query
 
 
@@ -153,15 +154,15 @@ def test_unknown_sort_raises_value_error(lib: Library) -> None:
     with pytest.raises(ValueError, match="unknown sort 'newest'"):
         lib.search("", sort="newest")
     with pytest.raises(ValueError):
-        parse_query("x").select_sql(sort="DATE")
+        select_sql(parse_query("x"), sort="DATE")
 
 
 def test_digest_sort_keeps_its_fast_paths_in_the_sql() -> None:
-    words, _ = parse_query("gan").select_sql()
+    words, _ = select_sql(parse_query("gan"))
     assert words.endswith("ORDER BY f.rowid")
-    plain, _ = parse_query("cat:cs.CV").select_sql()
+    plain, _ = select_sql(parse_query("cat:cs.CV"))
     assert "INDEXED BY papers_scan" in plain and plain.endswith("ORDER BY p.pid")
-    other, _ = parse_query("gan").select_sql(sort="title")
+    other, _ = select_sql(parse_query("gan"), sort="title")
     assert "ORDER BY f.rowid" not in other and "COLLATE NOCASE" in other
 
 

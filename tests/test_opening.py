@@ -17,9 +17,12 @@ def test_remote_session_detection() -> None:
 
 
 def test_opener_keeps_the_url_one_argument() -> None:
-    url = "https://arxiv.org/pdf/1?a=1;rm -rf ~"
-    assert opener_argv("zathura --fork {url}", url) == ["zathura", "--fork", url]
-    assert opener_argv("xdg-open", url) == ["xdg-open", url]
+    url = "https://arxiv.org/pdf/1?a=1;rm$(id)`x`"
+    safe = "https://arxiv.org/pdf/1?a=1%3Brm%24%28id%29%60x%60"
+    assert opener_argv("zathura --fork {url}", url) == ["zathura", "--fork", safe]
+    assert opener_argv("xdg-open", url) == ["xdg-open", safe]
+    with pytest.raises(OpenError):  # a space is no part of a link
+        opener_argv("xdg-open", "https://arxiv.org/pdf/1?a=1;rm -rf ~")
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "", None])

@@ -20,6 +20,7 @@ from digest_tui.parsing import (
     parse_text,
 )
 from digest_tui.parsing._common import clean_abstract, clean_inline, parse_categories
+from digest_tui.tex import to_text
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "tests" / "fixtures" / "seeds"
@@ -141,16 +142,20 @@ def test_seed_titles_equal_headings() -> None:
                 assert number.isdigit()
                 heading, _, link = heading.partition("  [ :arrow_down: ](")
                 assert link.startswith(f"https://arxiv.org/pdf/{paper.id}")
-            assert paper.title == clean_inline(heading)
+            assert (paper.title_tex or paper.title) == clean_inline(heading)
             if paper.title != heading.strip():
                 changed.append((heading, paper.title))
     # Only LaTeX needed work: the titles are otherwise exactly the headings.
-    assert changed == [
+    assert sorted(changed) == [
+        (
+            "D$^2$IM-Net: Learning Detail Disentangled Implicit Fields from Single Images",
+            "D²IM-Net: Learning Detail Disentangled Implicit Fields from Single Images",
+        ),
         (
             r"We don't Need Thousand Proposals$\colon$ Single Shot Actor-Action "
             "Detection in Videos",
             "We don't Need Thousand Proposals: Single Shot Actor-Action Detection in Videos",
-        )
+        ),
     ]
 
 
@@ -193,7 +198,8 @@ def test_corpus_py_markdown() -> None:
             assert p.title and p.abstract and p.authors and p.published
             assert p.primary_category in p.categories
     assert papers == 2924
-    assert warnings == []
+    # Only TeX the converter could not read (a user's own macro) is warned about.
+    assert [w for w in warnings if not w.message.startswith("TeX kept as written")] == []
 
 
 # --------------------------------------------------------------------------
@@ -282,24 +288,26 @@ def test_other_tags_dropped_but_not_lookalikes() -> None:
 
 
 def test_latex_readable() -> None:
-    assert clean_abstract(r"toward {\em model-based robust deep learning}.") == (
+    def readable(text: str) -> str:
+        return " ".join(to_text(clean_abstract(text)).split())
+
+    # Cleaning keeps TeX as written (BibTeX needs it); the text form reads well.
+    assert clean_abstract(r"a \emph{b} $\ell_0$") == r"a \emph{b} $\ell_0$"
+    assert readable(r"toward {\em model-based robust deep learning}.") == (
         "toward model-based robust deep learning."
     )
-    assert clean_abstract(r"a \emph{model of variation} b") == "a model of variation b"
-    assert clean_abstract(r"\textbf{iperov} and \textit{x} \texttt{VoxCeleb2}") == (
+    assert readable(r"a \emph{model of variation} b") == "a model of variation b"
+    assert readable(r"\textbf{iperov} and \textit{x} \texttt{VoxCeleb2}") == (
         "iperov and x VoxCeleb2"
     )
-    assert clean_abstract(r"Let $f$ be a map $\colon$ done") == "Let f be a map : done"
-    assert clean_abstract(r"by $95\%$ and 97\% with $70.5$ AP") == "by 95% and 97% with 70.5 AP"
-    assert clean_abstract(r"6.2$\times$ faster ($\leq$ 600M)") == "6.2× faster (≤ 600M)"
-    assert clean_abstract(r"ranks \textbf{$1^{st}$} on") == "ranks $1^{st}$ on"
-    # Non-trivial math stays as written, readable and lossless.
-    assert clean_abstract(r"by $\delta_1$ and $\ell_0$ norm") == r"by $\delta_1$ and $\ell_0$ norm"
+    assert readable(r"Let $f$ be a map $\colon$ done") == "Let f be a map : done"
+    assert readable(r"by $95\%$ and 97\% with $70.5$ AP") == "by 95% and 97% with 70.5 AP"
+    assert readable(r"6.2$\times$ faster ($\leq$ 600M)") == "6.2× faster (≤ 600M)"
+    assert readable(r"ranks \textbf{$1^{st}$} on") == "ranks 1ˢᵗ on"
+    assert readable(r"by $\delta_1$ and $\ell_0$ norm") == "by δ₁ and ℓ₀ norm"
     # Dollars that are not math stay.
-    assert clean_abstract("costs $5 and $10 each") == "costs $5 and $10 each"
-    assert clean_abstract(r"code at \url{https://github.com/a/b}.") == (
-        "code at https://github.com/a/b."
-    )
+    assert readable("costs $5 and $10 each") == "costs $5 and $10 each"
+    assert readable(r"code at \url{https://github.com/a/b}.") == "code at https://github.com/a/b."
 
 
 def test_whitespace_collapsed_paragraphs_kept() -> None:

@@ -25,7 +25,7 @@ from digest_tui.sync import (
     parse_time,
 )
 
-T0 = 1_800_000_000.0  # 2027-01-15, a fixed base for the fake clocks
+T0 = 1_750_000_000.0  # 2025-06-15, a fixed base for the fake clocks (in the past)
 
 
 @contextmanager
@@ -50,10 +50,10 @@ def cli(*args: str, data: Path) -> int:
 
 def test_times_are_utc_iso_with_microseconds() -> None:
     assert format_time(0) == "1970-01-01T00:00:00.000000Z"
-    assert format_time(T0 + 0.123456) == "2027-01-15T08:00:00.123456Z"
-    assert parse_time("2027-01-15T08:00:00.123456Z") == T0 + 0.123456
-    assert parse_time("2027-01-15T08:00:00Z") == T0
-    for bad in ("2027-01-15 08:00:00Z", "2027-01-15T08:00:00+01:00", "2027-02-30T00:00:00Z", ""):
+    assert format_time(T0 + 0.123456) == "2025-06-15T15:06:40.123456Z"
+    assert parse_time("2025-06-15T15:06:40.123456Z") == T0 + 0.123456
+    assert parse_time("2025-06-15T15:06:40Z") == T0
+    for bad in ("2025-06-15 15:06:40Z", "2025-06-15T15:06:40+01:00", "2027-02-30T00:00:00Z", ""):
         with pytest.raises(ValueError):
             parse_time(bad)
 
@@ -78,7 +78,7 @@ def test_export_is_sorted_one_paper_a_line_and_round_trips(tmp_path: Path) -> No
         "2005.10825",
         "quant-ph/9802028",
     ]
-    assert lines[2].startswith("2005.10825\tread=1@2027-01-15T08:00:00.000000Z\ttag:gone=0@")
+    assert lines[2].startswith("2005.10825\tread=1@2025-06-15T15:06:40.000000Z\ttag:gone=0@")
     assert "\tnote=" in lines[1] and "\ttag:to%20read=1@" in lines[1]
     assert "\ttag:a%3Db%40c%25=1@" in lines[1]
     # Into a fresh data dir, and back out byte for byte.
@@ -207,19 +207,19 @@ def test_v1_database_gains_tag_removals_and_keeps_everything(tmp_path: Path) -> 
 def test_unreadable_lines_are_skipped_with_a_warning_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    good = "2101.00001\tread=1@2027-01-15T08:00:00.000000Z"
+    good = "2101.00001\tread=1@2025-06-15T15:06:40.000000Z"
     lines = [
         HEADER,
         good,
-        "2101.00002\tread=maybe@2027-01-15T08:00:00.000000Z",
+        "2101.00002\tread=maybe@2025-06-15T15:06:40.000000Z",
         "2101.00003\tread=1@yesterday",
-        "2101.00004\tpriority=1@2027-01-15T08:00:00.000000Z",
+        "2101.00004\tpriority=1@2025-06-15T15:06:40.000000Z",
         "2101.00005",
-        "2101.00006\tnote=not json@2027-01-15T08:00:00.000000Z",
-        "2101.00007\tread=1@2027-01-15T08:00:00.000000Z\tread=0@2027-01-15T08:00:00.000000Z",
+        "2101.00006\tnote=not json@2025-06-15T15:06:40.000000Z",
+        "2101.00007\tread=1@2025-06-15T15:06:40.000000Z\tread=0@2025-06-15T15:06:40.000000Z",
         "",
         "# a comment",
-        "2101.00008\tstarred=1@2027-01-15T08:00:00.000000Z\ttag:x=1@2027-01-15T08:00:00.000000Z",
+        "2101.00008\tstarred=1@2025-06-15T15:06:40.000000Z\ttag:x=1@2025-06-15T15:06:40.000000Z",
     ]
     path = tmp_path / "s.txt"
     path.write_bytes(("\n".join(lines) + "\n").encode() + b'2101.00009\tnote="\xff"@x\n')
@@ -238,10 +238,10 @@ def test_unreadable_lines_are_skipped_with_a_warning_and_exit_1(
     ("content", "message"),
     [
         (
-            f"{HEADER}\n<<<<<<< HEAD\na\tread=1@2027-01-15T08:00:00Z\n=======\n>>>>>>> b\n",
+            f"{HEADER}\n<<<<<<< HEAD\na\tread=1@2025-06-15T15:06:40Z\n=======\n>>>>>>> b\n",
             "conflict",
         ),
-        ("2101.00001\tread=1@2027-01-15T08:00:00Z\n", "not a digest-tui state file"),
+        ("2101.00001\tread=1@2025-06-15T15:06:40Z\n", "not a digest-tui state file"),
         ("", "not a digest-tui state file"),
         ("# digest-tui state v2\n", "newer digest-tui"),
     ],
@@ -285,9 +285,9 @@ def test_format_changes_is_deterministic() -> None:
     assert n == 2
     assert text == format_changes(reversed(changes))[0]
     assert text.splitlines()[1:] == [
-        'a\tnote="n"@2027-01-15T08:00:00.000000Z',
-        "b\tread=1@2027-01-15T08:00:00.000000Z\ttag:a=0@2027-01-15T08:00:00.000000Z"
-        "\ttag:z=1@2027-01-15T08:00:00.000000Z",
+        'a\tnote="n"@2025-06-15T15:06:40.000000Z',
+        "b\tread=1@2025-06-15T15:06:40.000000Z\ttag:a=0@2025-06-15T15:06:40.000000Z"
+        "\ttag:z=1@2025-06-15T15:06:40.000000Z",
     ]
 
 
@@ -427,3 +427,134 @@ def test_two_machines_sync_through_git_with_conflicting_changes(
             p6: (True, False, None, frozenset()),
         }
         assert a.changes() == b.changes()
+
+
+# ------------------------------------------------------------------ hostile files
+
+
+def state_file(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "in.txt"
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_times_in_the_future_are_refused_naming_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "d"
+    path = state_file(
+        tmp_path,
+        "2101.00001\tstarred=1@9999-12-31T23:59:59.999999Z",
+        "2101.00002\tread=1@2025-06-15T15:06:40Z\tstarred=1@2999-01-01T00:00:00Z",
+    )
+    assert cli("import", str(path), data=data) == 1
+    out, err = capsys.readouterr()
+    assert out == "1 paper updated\n"
+    assert [line.split(": ", 2)[1] for line in err.splitlines()] == [f"{path}:2", f"{path}:3"]
+    assert "future" in err
+    with StateStore(data) as s:
+        assert view(s) == {"2101.00002": (True, False, None, frozenset())}
+        s.set_starred("2101.00003")
+        s.set_starred("2101.00003", False)  # the user's unstar, now
+    # Every export keeps working, and the far-future star never comes back.
+    assert cli("export", str(tmp_path / "out.txt"), data=data) == 0
+    assert cli("import", str(path), data=data) == 1
+    with StateStore(data) as s:
+        assert not s.get("2101.00001").starred and not s.get("2101.00003").starred
+
+
+def test_export_never_fails_on_a_stored_time_out_of_range(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as s:
+        # Stored before imports refused such times (or by another program).
+        s.merge([Change("2101.00001", "starred", True, 253402300799.999999)])
+        s.merge([Change("2101.00002", "read", True, 9e11)])
+        s.set_read("2101.00003")
+        text, papers = export_state(s, None)
+    assert papers == 1 and text.splitlines()[1].startswith("2101.00003\tread=1@")
+    assert format_time(9e11) == "9999-12-31T23:59:59.999999Z"
+    assert format_time(-5) == "1970-01-01T00:00:00.000000Z"
+
+
+def test_a_bad_line_never_aborts_the_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = state_file(
+        tmp_path,
+        "2101.00001\tread=1@2025-06-15T15:06:40Z",
+        '2101.00002\tnote="half a pair \\ud800"@2025-06-15T15:06:40Z',
+        '2101.00003\tnote="\\udfff"@2025-06-15T15:06:40Z\tread=1@2025-06-15T15:06:40Z',
+        '2101.00004\tnote="' + "[" * 3 + '"@2025-06-15T15:06:40Z',
+        "2101.00005\tstarred=1@2025-06-15T15:06:40Z",
+    )
+    assert cli("import", str(path), data=tmp_path / "d") == 1
+    out, err = capsys.readouterr()
+    assert out == "3 papers updated\n"
+    assert [line.split(": ", 2)[1] for line in err.splitlines()] == [f"{path}:3", f"{path}:4"]
+    assert "Traceback" not in err
+    with StateStore(tmp_path / "d") as s:
+        assert set(s.all_marks()) == {"2101.00001", "2101.00004", "2101.00005"}
+        assert s.get("2101.00004").note == "[[["
+
+
+def test_ids_are_normalised_and_tags_and_notes_cleaned_on_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    at = "@2025-06-15T15:06:40Z"
+    path = state_file(
+        tmp_path,
+        f"2005.10825v2\tread=1{at}",
+        f"arXiv:2005.10821\tstarred=1{at}",
+        f"https://arxiv.org/abs/2005.10822v3\ttag:x=1{at}",
+        f"math.GT/0309136v1\tread=1{at}",
+        f"not-an-id\tread=1{at}",
+        f"%1B[31m2005.10823\tread=1{at}",
+        f"2005.10824\ttag:%1B]52;c;QUFB%07cv%09x=1{at}\ttag:%1B%5B2J=1{at}",
+        f'2005.10826\tnote="\\u001b[2Jsee \\u009b31m\\u0085\\u007f\\u0000§3"{at}',
+        f'2005.10827\tnote="\\u001b[2J"{at}',
+    )
+    assert cli("import", str(path), data=tmp_path / "d") == 1
+    out, err = capsys.readouterr()
+    warned = [line.split(": ", 2)[1] for line in err.splitlines()]
+    assert warned == [f"{path}:6", f"{path}:7", f"{path}:8"], err
+    assert "not an arXiv id" in err and "\x1b" not in err
+    with StateStore(tmp_path / "d") as s:
+        assert view(s) == {
+            "2005.10825": (True, False, None, frozenset()),
+            "2005.10821": (False, True, None, frozenset()),
+            "2005.10822": (False, False, None, {"x"}),
+            "math/0309136": (True, False, None, frozenset()),
+            "2005.10824": (False, False, None, {"cv x"}),
+            "2005.10826": (False, False, "see §3", frozenset()),
+            "2005.10827": (False, False, None, frozenset()),  # a note of nothing: none
+        }
+
+
+def test_export_strips_controls_from_notes_and_tags(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as s:
+        s.set_note("2101.00001", "a\x9b31m\x7f\x85b\x1b]8;;x\x07c\nnext\tline")
+        s.add_tag("2101.00001", "t\x1b[1mag")
+        s.add_tag("2101.00001", "\x1b[2J")  # nothing left of it: not written
+        s.add_tag("2005.10825v2", "versioned id")
+        s.set_read("not an arXiv id")
+        text, papers = export_state(s, None)
+    assert papers == 2
+    assert not any(ord(c) < 0x20 and c not in "\t\n" or 0x7F <= ord(c) <= 0x9F for c in text)
+    lines = text.splitlines()[1:]
+    assert lines[0].startswith("2005.10825\ttag:versioned%20id=1@")
+    assert '\tnote="ab\\u0000c' not in lines[1] and '\tnote="abc\\nnext\\tline"@' in lines[1]
+    assert "\ttag:tag=1@" in lines[1] and lines[1].count("tag:") == 1
+    # What was written imports back without a warning.
+    assert parse_state(text.encode(), "x").warnings == []
+
+
+def test_markdown_export_strips_escapes_from_stored_tags() -> None:
+    from digest_tui.export import export_papers
+    from digest_tui.models import Paper
+    from digest_tui.state import Mark
+
+    paper = Paper(id="2101.00001", title="T", authors=["A"])
+    # A tag stored raw before imports cleaned tags (or typed into another tool).
+    mark = Mark("2101.00001", tags=frozenset({"\x1b]52;c;QUFB\x07cv\x9b2J"}))
+    text = export_papers([paper], "markdown", {"2101.00001": mark})
+    assert "  `cv`" in text.splitlines()
+    assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in text)

@@ -6,21 +6,22 @@ core alone and never import Textual (``--sort relevance`` and ``similar``
 import numpy, and only then).
 
 Exit codes: 0 success, 1 a file could not be read as a digest (``check``),
-nothing matched (``similar``: the paper is not in the digests), or a state
-file (``state import``) had unreadable lines or could not be imported at
-all, 2 a usage error (bad option, bad query, missing path), 3 the state or
-index could not be opened or saved, 130 interrupted.
+nothing matched (``similar``: the paper is not in the digests), a state file
+(``state import``) had unreadable lines or could not be imported at all, or
+``state sync`` could not pull or push, 2 a usage error (bad option, bad query,
+missing path, not a git repository to sync with), 3 the state or index could
+not be opened or saved, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import difflib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from digest_tui import __version__
 from digest_tui.config import (
@@ -31,7 +32,7 @@ from digest_tui.config import (
     resolve_paths,
     sample_dir,
 )
-from digest_tui.text import one_line
+from digest_tui.text import one_line, visible
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -45,6 +46,37 @@ LIST_SORTS = ("digest", "date", "title", "id", "relevance")
 
 class UsageError(Exception):
     """A mistake in how the command was called: one line, exit code 2."""
+
+
+def _say(message: str, file: TextIO | None = None) -> None:
+    """Print a message that may echo a name: its control characters shown as escapes."""
+    print(visible(message), file=sys.stdout if file is None else file)
+
+
+def _warn(message: str) -> None:
+    """One line on stderr, ``digest-tui: message``, nothing in it raw for the terminal."""
+    _say(f"digest-tui: {message}", sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the offending argument shown escaped in its error line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {visible(message)}\n")
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 paper``, ``2 papers`` (``plural`` for irregular words)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _mistyped_command(word: str) -> str | None:
+    """The command ``word`` looks like a typo of, unless it is a path (or an option)."""
+    if word.startswith("-") or os.path.lexists(os.path.expanduser(word)):
+        return None
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +94,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
         " (see 'digest-tui COMMAND --help'). "
         "With no PATH: the folders in the config file, else the built-in sample."
     )
-    main = argparse.ArgumentParser(
+    main = _Parser(
         prog=prog,
         description="A terminal reader for daily arXiv digests.",
         epilog=epilog,
@@ -71,8 +103,14 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     main.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(main)
 
-    lst = argparse.ArgumentParser(
-        prog=f"{prog} list", description="Print the papers of some digests, one a line."
+    lst = _Parser(
+        prog=f"{prog} list",
+        description="Print the papers of some digests, one a line.",
+        epilog=(
+            "--format tsv prints five tab-separated columns: arXiv id, digest date, flags, "
+            "title, authors. The flags are two characters: '*' starred or '-' not, then "
+            "'r' read or 'u' unread: '-r' is read and not starred, '*u' starred and unread."
+        ),
     )
     lst.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
     lst.add_argument("-q", "--query", default="", help="filter, e.g. 'author:smith is:unread'")
@@ -90,7 +128,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     )
     _common(lst)
 
-    sim = argparse.ArgumentParser(
+    sim = _Parser(
         prog=f"{prog} similar",
         description="List the papers most like one paper (cosine of their words and authors).",
         epilog="Exit status 1 when the paper is not in the digests.",
@@ -103,7 +141,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     )
     _common(sim)
 
-    chk = argparse.ArgumentParser(
+    chk = _Parser(
         prog=f"{prog} check",
         description="Parse digest files and report format, papers and warnings per file.",
         epilog="Exit status 1 when a file could not be read as a digest.",
@@ -112,7 +150,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     chk.add_argument("--quiet", action="store_true", help="print only problems")
     _common(chk)
 
-    mark = argparse.ArgumentParser(
+    mark = _Parser(
         prog=f"{prog} mark", description="Mark papers read, unread, starred or unstarred."
     )
     group = mark.add_mutually_exclusive_group(required=True)
@@ -121,12 +159,12 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     mark.add_argument("ids", nargs="+", metavar="ID", help="arXiv ids (versions are ignored)")
     _common(mark)
 
-    paths = argparse.ArgumentParser(
+    paths = _Parser(
         prog=f"{prog} paths", description="Show where the config, state and index live."
     )
     _common(paths)
 
-    exp = argparse.ArgumentParser(
+    exp = _Parser(
         prog=f"{prog} export",
         description="Write papers as BibTeX, a markdown reading list, JSON or CSV.",
         epilog="The format is taken from -o's name (.bib .md .json .csv) when -f is not given.",
@@ -137,19 +175,51 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
     _common(exp)
 
-    st = argparse.ArgumentParser(
+    st = _Parser(
         prog=f"{prog} state",
         description="Carry read/starred/notes/tags between machines through a text file.",
         epilog=(
             "'state export FILE' writes one paper a line, sorted, each change with its time "
             "(diffs and merges cleanly in git); 'state import FILE' merges such a file: the "
             "later change of each field wins, importing twice changes nothing. FILE may be "
-            "'-' (stdout/stdin). Exit 1 when lines were skipped or the file was refused."
+            "'-' (stdout/stdin). 'state sync' does it all through a git repository. "
+            "Exit 1 when lines were skipped, the file was refused or a sync failed."
         ),
     )
-    st.add_argument("action", choices=("export", "import"), help="export or import")
-    st.add_argument("file", metavar="FILE", help="the state file ('-': stdout or stdin)")
-    _common(st)
+    actions = st.add_subparsers(dest="action", required=True, metavar="ACTION")
+    st_export = actions.add_parser(
+        "export", prog=f"{prog} state export", help="write the state to FILE"
+    )
+    st_export.add_argument("file", metavar="FILE", help="the state file ('-': stdout)")
+    st_import = actions.add_parser(
+        "import", prog=f"{prog} state import", help="merge FILE into the state"
+    )
+    st_import.add_argument("file", metavar="FILE", help="the state file ('-': stdin)")
+    st_merge = actions.add_parser(
+        "merge",
+        prog=f"{prog} state merge",
+        help="merge three state files into OURS (a git merge driver)",
+        description=(
+            "Merge two versions of a state file field by field (the later change wins) and "
+            "write the result into OURS; git runs it as the merge driver that 'state sync' "
+            "sets up. Never writes conflict markers."
+        ),
+    )
+    for name in ("base", "ours", "theirs"):
+        st_merge.add_argument(name, metavar=name.upper(), help=f"the {name} version")
+    st_sync = actions.add_parser(
+        "sync",
+        prog=f"{prog} state sync",
+        help="pull, import, export, commit and push through a git repository",
+        description=(
+            "Sync the marks through REPO, a clone of your own private git repository "
+            "(default: [sync] repo in the config). The first sync sets it up; git merges "
+            "the state file itself, so there is never a conflict to resolve."
+        ),
+    )
+    st_sync.add_argument("repo", nargs="?", metavar="REPO", help="the git repository")
+    for sub in (st_export, st_import, st_merge, st_sync):
+        _common(sub)
     return {
         "open": main,
         "list": lst,
@@ -169,7 +239,7 @@ def _resolve(args: argparse.Namespace) -> tuple[Paths, Config]:
         raise UsageError(f"config file not found: {config_file}")
     config = load_config(config_file)
     for problem in config.problems:
-        print(f"digest-tui: {problem}", file=sys.stderr)
+        _warn(problem)
     return paths, config
 
 
@@ -187,7 +257,7 @@ def _digest_roots(
         existing = [p for p in config.paths if p.exists()]
         for p in config.paths:
             if not p.exists():
-                print(f"digest-tui: {config.source}: path not found: {p}", file=sys.stderr)
+                _warn(f"{config.source}: path not found: {p}")
         if not existing and not for_reader:
             raise UsageError(f"none of the paths in {config.source} exist")
         # The reader shows its first-run screen, naming the config file.
@@ -195,10 +265,28 @@ def _digest_roots(
     return [sample_dir()], True
 
 
-def _open_library(paths: Paths, roots: list[Path]):  # type: ignore[no-untyped-def]
+def _open_library(paths: Paths, roots: list[Path], config: Config):  # type: ignore[no-untyped-def]
     from digest_tui.library import Library, index_path_for
 
-    return Library(index_path_for(paths.cache_dir, roots), roots, state_db=paths.state_db)
+    return Library(
+        index_path_for(paths.cache_dir, roots),
+        roots,
+        state_db=paths.state_db,
+        max_digest_bytes=config.max_digest_bytes,
+    )
+
+
+def _scan(lib) -> None:  # type: ignore[no-untyped-def]
+    """Bring the index up to date, printing its warnings and notices."""
+    report = lib.scan()
+    for w in report.warnings:
+        _warn(one_line(str(w)))
+    _notices(lib)
+
+
+def _notices(lib) -> None:  # type: ignore[no-untyped-def]
+    for notice in lib.take_notices():
+        _warn(notice)
 
 
 def _open_state(paths: Paths):  # type: ignore[no-untyped-def]
@@ -220,10 +308,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be 0 or more")
     state = _open_state(paths)
     try:
-        with _open_library(paths, roots) as lib:
-            report = lib.scan()
-            for w in report.warnings:
-                print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+        with _open_library(paths, roots, config) as lib:
+            _scan(lib)
             if args.sort == "relevance":
                 # A core sort computed after the query: every match is ranked,
                 # then the limit applies.
@@ -236,6 +322,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     pids = pids[: args.limit]
             else:
                 pids = lib.search(query, limit=args.limit, sort=args.sort).pids
+            _notices(lib)
             _write_papers(sys.stdout, lib, state, pids, args.format)
     finally:
         state.close()
@@ -252,7 +339,7 @@ def _write_papers(  # type: ignore[no-untyped-def]
 ) -> None:
     """Papers one a line as ``list`` prints them; ``extra`` adds a number per
     paper (a last tsv column, a ``similarity`` jsonl key)."""
-    from digest_tui.export import paper_record
+    from digest_tui.export import json_text, paper_record
 
     if fmt == "ids":
         ids = {r.pid: r.id for r in lib.rows(pids).values()}
@@ -272,7 +359,7 @@ def _write_papers(  # type: ignore[no-untyped-def]
                 record = paper_record(paper, mark, with_state=True)
                 if extra is not None:
                     record["similarity"] = round(extra[pid], 4)
-                out.write(json.dumps(record) + "\n")
+                out.write(json_text(record, ensure_ascii=True) + "\n")
             else:
                 first = paper.appearances[0].date if paper.appearances else ""
                 cells = [
@@ -299,12 +386,10 @@ def cmd_similar(args: argparse.Namespace) -> int:
     roots, _ = _digest_roots(args.paths, config)
     state = _open_state(paths)
     try:
-        with _open_library(paths, roots) as lib:
-            report = lib.scan()
-            for w in report.warnings:
-                print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+        with _open_library(paths, roots, config) as lib:
+            _scan(lib)
             if lib.pid_of(found[0]) is None:
-                print(f"digest-tui: {found[0]} is not in these digests", file=sys.stderr)
+                _warn(f"{found[0]} is not in these digests")
                 return EXIT_FAIL
             from digest_tui.ranking import Ranker
 
@@ -340,11 +425,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"bad query: {exc}") from None
     state = _open_state(paths)
     try:
-        with _open_library(paths, roots) as lib:
-            report = lib.scan()
-            for w in report.warnings:
-                print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+        with _open_library(paths, roots, config) as lib:
+            _scan(lib)
             result = lib.search(query)
+            _notices(lib)
 
             def write(out: TextIO) -> int:
                 exporter = Exporter(fmt, out, with_state=True)
@@ -362,13 +446,17 @@ def cmd_export(args: argparse.Namespace) -> int:
                         count = write(stream)
                 except OSError as exc:
                     raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-                print(f"exported {count} paper{'s' if count != 1 else ''} to {output}")
+                _say(f"exported {count} paper{'s' if count != 1 else ''} to {output}")
     finally:
         state.close()
     return EXIT_OK
 
 
 def cmd_state(args: argparse.Namespace) -> int:
+    if args.action == "merge":
+        return _state_merge(args)
+    if args.action == "sync":
+        return _state_sync(args)
     from digest_tui.sync import SyncFormatError, export_state, import_state
 
     paths, _config = _resolve(args)
@@ -393,41 +481,110 @@ def cmd_state(args: argparse.Namespace) -> int:
         if target is None:
             sys.stdout.write(text)
         else:
-            print(f"exported the state of {papers} paper{'s' if papers != 1 else ''} to {target}")
+            _say(f"exported the state of {papers} paper{'s' if papers != 1 else ''} to {target}")
         return EXIT_OK
     state = _open_state(paths)
     try:
         try:
             report = import_state(state, target)
         except SyncFormatError as exc:
-            print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
+            _warn(one_line(str(exc)))
             return EXIT_FAIL
         except OSError as exc:
-            print(f"digest-tui: cannot read {target}: {exc.strerror or exc}", file=sys.stderr)
+            _warn(f"cannot read {target}: {exc.strerror or exc}")
             return EXIT_FAIL
     finally:
         state.close()
     for w in report.warnings:
-        print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+        _warn(one_line(str(w)))
     n = len(report.updated)
     print(f"{n} paper{'s' if n != 1 else ''} updated")
     return EXIT_FAIL if report.warnings else EXIT_OK
 
 
+def _state_merge(args: argparse.Namespace) -> int:
+    """git's merge driver: BASE OURS THEIRS -> OURS; never conflict markers."""
+    from digest_tui.export import atomic_write_text
+    from digest_tui.sync import LineWarning, SyncFormatError, merge_texts
+
+    def read(name: str, *, missing_ok: bool) -> bytes:
+        try:
+            return Path(name).read_bytes()
+        except FileNotFoundError:
+            if missing_ok:
+                return b""
+            raise UsageError(f"no such file: {name}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+    def warn(w: LineWarning) -> None:
+        print(f"digest-tui: state merge: {one_line(str(w))}", file=sys.stderr)
+
+    base = read(args.base, missing_ok=True)
+    ours = read(args.ours, missing_ok=False)
+    theirs = read(args.theirs, missing_ok=False)
+    try:
+        merged = merge_texts(base, ours, theirs, warn=warn)
+    except SyncFormatError as exc:
+        print(
+            f"digest-tui: state merge: {one_line(str(exc))}; {args.ours} left as it was",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    try:
+        atomic_write_text(Path(args.ours), merged)
+    except OSError as exc:
+        print(f"digest-tui: cannot write {args.ours}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _state_sync(args: argparse.Namespace) -> int:
+    from digest_tui.gitsync import SyncSetupError, sync_repo
+
+    paths, config = _resolve(args)
+    if args.repo:
+        repo = Path(args.repo).expanduser()
+    elif config.sync_repo is not None:
+        repo = config.sync_repo
+    else:
+        raise UsageError(
+            "no repository to sync with: give one ('digest-tui state sync ~/digest-state') "
+            'or set [sync] repo = "~/digest-state" in the config'
+        )
+    state = _open_state(paths)
+    try:
+        try:
+            result = sync_repo(state, repo)
+        except SyncSetupError as exc:
+            raise UsageError(one_line(str(exc))) from None
+    finally:
+        state.close()
+    for w in result.warnings:
+        print(f"digest-tui: {one_line(str(w))}", file=sys.stderr)
+    if not result.ok:
+        print(f"digest-tui: {one_line(result.summary())}", file=sys.stderr)
+        return EXIT_FAIL
+    if result.set_up:
+        print(f"set up {repo} for digest-tui (merge driver in .gitattributes and .git/config)")
+    print(result.summary())
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    from digest_tui import parsing
-    from digest_tui.library import walk
+    from digest_tui.library import parse_digest_file, walk
 
     roots = [Path(p).expanduser() for p in args.paths]
     missing = [str(p) for p in roots if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    _paths, config = _resolve(args)
     failed = 0
     total_papers = 0
     digests = 0
     skipped = 0
     for path, _size, _mtime in walk(roots):
-        result = parsing.parse_file(path)
+        result = parse_digest_file(path, config.max_digest_bytes)
         shown = one_line(os.path.relpath(path) if not os.path.isabs(args.paths[0]) else path)
         if result.format is None:
             failed += 1
@@ -439,12 +596,17 @@ def cmd_check(args: argparse.Namespace) -> int:
             if not args.quiet or result.warnings:
                 date = result.date or "no date"
                 print(
-                    f"{shown}: {result.format}, {date}, {len(result.papers)} papers"
-                    f" ({result.entries} entries), {len(result.warnings)} warnings"
+                    f"{shown}: {result.format}, {date}, {_count(len(result.papers), 'paper')}"
+                    f" ({_count(result.entries, 'entry', 'entries')}),"
+                    f" {_count(len(result.warnings), 'warning')}"
                 )
         for w in result.warnings:
             print(f"  {one_line(str(w))}")
-    print(f"{digests} digests, {total_papers} papers, {skipped} files not digests")
+    not_digests = "not a digest" if skipped == 1 else "not digests"
+    print(
+        f"{_count(digests, 'digest')}, {_count(total_papers, 'paper')},"
+        f" {_count(skipped, 'file')} {not_digests}"
+    )
     return EXIT_FAIL if failed else EXIT_OK
 
 
@@ -479,12 +641,12 @@ def cmd_mark(args: argparse.Namespace) -> int:
 def cmd_paths(args: argparse.Namespace) -> int:
     paths, config = _resolve(args)
     config_file = Path(args.config).expanduser() if args.config else paths.config_file
-    print(f"config  {config_file}{'' if config_file.exists() else '  (not created yet)'}")
-    print(f"state   {paths.state_db}")
-    print(f"cache   {paths.cache_dir}")
-    print(f"sample  {sample_dir()}")
+    _say(f"config  {config_file}{'' if config_file.exists() else '  (not created yet)'}")
+    _say(f"state   {paths.state_db}")
+    _say(f"cache   {paths.cache_dir}")
+    _say(f"sample  {sample_dir()}")
     for p in config.paths:
-        print(f"digests {p}")
+        _say(f"digests {p}")
     return EXIT_OK
 
 
@@ -520,13 +682,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "state": cmd_state,
     }[command]
     try:
+        if command == "open" and argv and (typo := _mistyped_command(argv[0])):
+            raise UsageError(
+                f"{argv[0]!r} is neither a command nor a file or folder: did you mean '{typo}'?"
+            )
         args = parsers[command].parse_args(rest)
         return handler(args)
     except UsageError as exc:
-        print(f"digest-tui: {exc}", file=sys.stderr)
+        _warn(str(exc))
         return EXIT_USAGE
     except ConfigError as exc:
-        print(f"digest-tui: {exc}", file=sys.stderr)
+        _warn(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -542,6 +708,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from digest_tui.state import StateError
 
         if isinstance(exc, (StateError, LibraryError)):
-            print(f"digest-tui: {exc}", file=sys.stderr)
+            _warn(str(exc))
             return EXIT_STORE
         raise

@@ -13,12 +13,19 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from digest_tui.fsutil import (
+    TooLargeError,
+    atomic_write_bytes,
+    read_regular_file,
+    write_target,
+)
 from digest_tui.query import SORTS, WatchList
 
 APP_NAME = "digest-tui"
@@ -29,7 +36,8 @@ DEFAULT_CONFIG_TEXT = """\
 # Folders (or files) of digests to open when no path is given:
 # paths = ["~/digests"]
 
-# Command that opens links; {url} is replaced by the link. Empty: the system browser.
+# Command that opens links (no shell runs it); {url} is replaced by the link, as one
+# argument, canonical and percent-encoded. Empty: the system browser.
 # opener = "zathura {url}"
 
 # Seconds a paper stays in the detail pane before it is marked read
@@ -46,6 +54,10 @@ DEFAULT_CONFIG_TEXT = """\
 # reader runs (0: off).
 # watch_interval = 30
 
+# The largest digest file read, in MB (1 to 1024); larger files are skipped
+# with a warning.
+# max_digest_mb = 64
+
 # The order papers are listed in: "digest" (newest digest first, in each
 # digest's own order), "date" (newest published first), "title" or "id".
 # sort = "digest"
@@ -57,6 +69,13 @@ DEFAULT_CONFIG_TEXT = """\
 
 # [keys]
 # star = "s"
+
+# Marks on several machines: a clone of your own private git repository
+# ('digest-tui state sync' sets it up; see the README).
+# [sync]
+# repo = "~/digest-state"
+# sync_on_start = false
+# sync_on_quit = false
 """
 
 
@@ -107,9 +126,17 @@ class Config:
     download_dir: Path = field(default_factory=lambda: default_download_dir())
     export_dir: Path | None = None  # None: the current directory
     watch_interval: float = 30.0  # seconds; 0: off
+    max_digest_mb: float = 64.0  # larger digest files are skipped with a warning
     sort: str = "digest"
+    sync_repo: Path | None = None  # [sync] repo: where `state sync` carries the marks
+    sync_on_start: bool = False  # [sync] sync_on_start: the reader syncs when it opens
+    sync_on_quit: bool = False  # [sync] sync_on_quit: ... and when it quits
     source: Path | None = None
     problems: list[str] = field(default_factory=list)  # non-fatal, one line each
+
+    @property
+    def max_digest_bytes(self) -> int:
+        return int(self.max_digest_mb * 2**20)
 
 
 _KNOWN_KEYS = {
@@ -122,9 +149,12 @@ _KNOWN_KEYS = {
     "download_dir",
     "export_dir",
     "watch_interval",
+    "max_digest_mb",
     "sort",
+    "sync",
 }
 _WATCH_KEYS = {"authors", "keywords"}
+_SYNC_KEYS = {"repo", "sync_on_start", "sync_on_quit"}
 
 
 def default_download_dir() -> Path:
@@ -143,12 +173,44 @@ def _folder(data: dict[str, Any], key: str, path: Path, problems: list[str]) -> 
     return None
 
 
+# The accepted range of each number setting.  A value outside it is refused
+# with a problem line naming the setting and the range, and the default kept.
+MARK_READ_DELAY_MAX = 3600.0
+WATCH_INTERVAL_RANGE = (1.0, 86400.0)
+MAX_DIGEST_MB_RANGE = (1.0, 1024.0)
+MIN_DELAY = 0.05  # below this a timer is a busy loop, or never fires at all
+#: The config file is read only up to this size (it is a few lines of TOML).
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _number(
+    data: dict[str, Any],
+    key: str,
+    default: float,
+    ok: Callable[[float], bool],
+    rule: str,
+    path: Path,
+    problems: list[str],
+) -> float:
+    """A number setting, or ``default`` with a problem line saying what it must be."""
+    value = data.get(key, default)
+    if _is_number(value) and ok(float(value)):
+        return float(value)
+    problems.append(f"{path}: {key!r} must be {rule}; refused {value!r}, using {default:g}")
+    return default
+
+
 def _is_number(value: object) -> bool:
     return (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
         and math.isfinite(value)  # TOML allows nan and inf
     )
+
+
+def decode_config(raw: bytes) -> str:
+    """The config's text as the loader reads it: UTF-8, a stray byte as U+FFFD."""
+    return raw.decode("utf-8", errors="replace")
 
 
 def load_config(path: Path) -> Config:
@@ -159,16 +221,24 @@ def load_config(path: Path) -> Config:
     """
     config = Config(source=path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
+        return config
+    except TooLargeError:
+        config.problems.append(
+            f"{path}: cannot read config: larger than {MAX_CONFIG_BYTES // 1024} KB; using defaults"
+        )
         return config
     except OSError as exc:
         config.problems.append(f"{path}: cannot read config: {exc.strerror or exc}")
         return config
     try:
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8", errors="replace"))
+        data: dict[str, Any] = tomllib.loads(decode_config(raw))
     except tomllib.TOMLDecodeError as exc:
         config.problems.append(f"{path}: invalid TOML ({exc}); using defaults")
+        return config
+    except RecursionError:
+        config.problems.append(f"{path}: invalid TOML (nested too deeply); using defaults")
         return config
     for key in sorted(set(data) - _KNOWN_KEYS):
         config.problems.append(f"{path}: unknown setting {key!r} ignored")
@@ -184,15 +254,16 @@ def load_config(path: Path) -> Config:
         config.opener = opener or None
     else:
         config.problems.append(f"{path}: 'opener' must be a string")
-    delay = data.get("mark_read_delay", 2.0)
-    if (
-        isinstance(delay, (int, float))
-        and not isinstance(delay, bool)
-        and math.isfinite(delay)  # TOML allows nan and inf
-    ):
-        config.mark_read_delay = float(delay)
-    else:
-        config.problems.append(f"{path}: 'mark_read_delay' must be a number of seconds")
+    config.mark_read_delay = _number(
+        data,
+        "mark_read_delay",
+        config.mark_read_delay,
+        lambda v: v <= 0 or MIN_DELAY <= v <= MARK_READ_DELAY_MAX,
+        f"a number of seconds: 0 (at once), negative (only with the read key)"
+        f" or {MIN_DELAY:g} to {MARK_READ_DELAY_MAX:g}",
+        path,
+        config.problems,
+    )
     theme = data.get("theme")
     if theme is None or isinstance(theme, str):
         config.theme = theme
@@ -208,7 +279,29 @@ def load_config(path: Path) -> Config:
     else:
         config.problems.append(f"{path}: [keys] must be a table")
     _load_new_settings(config, data, path)
+    _load_sync_settings(config, data, path)
     return config
+
+
+def _load_sync_settings(config: Config, data: dict[str, Any], path: Path) -> None:
+    """``[sync]``: ``repo``, ``sync_on_start``, ``sync_on_quit``."""
+    table = data.get("sync", {})
+    if not isinstance(table, dict):
+        config.problems.append(f"{path}: [sync] must be a table")
+        return
+    for key in sorted(set(table) - _SYNC_KEYS):
+        config.problems.append(f"{path}: unknown setting [sync] {key!r} ignored")
+    repo = table.get("repo")
+    if isinstance(repo, str) and repo.strip():
+        config.sync_repo = Path(repo.strip()).expanduser()
+    elif repo is not None:
+        config.problems.append(f"{path}: [sync] 'repo' must be a folder path string")
+    for key in ("sync_on_start", "sync_on_quit"):
+        value = table.get(key, False)
+        if isinstance(value, bool):
+            setattr(config, key, value)
+        else:
+            config.problems.append(f"{path}: [sync] {key!r} must be true or false")
 
 
 def _load_new_settings(config: Config, data: dict[str, Any], path: Path) -> None:
@@ -233,13 +326,26 @@ def _load_new_settings(config: Config, data: dict[str, Any], path: Path) -> None
     if download_dir is not None:
         config.download_dir = download_dir
     config.export_dir = _folder(data, "export_dir", path, config.problems)
-    interval = data.get("watch_interval", 30.0)
-    if _is_number(interval) and interval >= 0:
-        config.watch_interval = float(interval)
-    else:
-        config.problems.append(
-            f"{path}: 'watch_interval' must be a number of seconds (0 or more; 0: off)"
-        )
+    low, high = WATCH_INTERVAL_RANGE
+    config.watch_interval = _number(
+        data,
+        "watch_interval",
+        config.watch_interval,
+        lambda v: v == 0 or low <= v <= high,
+        f"a number of seconds: 0 (off) or {low:g} to {high:g}",
+        path,
+        config.problems,
+    )
+    low, high = MAX_DIGEST_MB_RANGE
+    config.max_digest_mb = _number(
+        data,
+        "max_digest_mb",
+        config.max_digest_mb,
+        lambda v: low <= v <= high,
+        f"a number of megabytes from {low:g} to {high:g}",
+        path,
+        config.problems,
+    )
     sort = data.get("sort", "digest")
     if isinstance(sort, str) and sort.strip().lower() in SORTS:
         config.sort = sort.strip().lower()
@@ -256,11 +362,13 @@ def save_setting_theme(path: Path, theme: str) -> None:
     """Keep the chosen theme in the config file, preserving everything else.
 
     The top-level ``theme = ...`` line is replaced (or added before the first
-    table); comments and other settings are left as they are.  The file is
-    replaced atomically.
+    table); comments and other settings are left as they are, byte for byte
+    (even bytes that are not UTF-8).  The file is replaced atomically; a
+    symlinked config is written through to its target, which keeps its mode.
+    Raises :class:`OSError` when it cannot be read or written.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8", "surrogateescape")
     except FileNotFoundError:
         text = DEFAULT_CONFIG_TEXT
     # A JSON string is a TOML basic string, once DEL (which TOML wants
@@ -278,10 +386,10 @@ def save_setting_theme(path: Path, theme: str) -> None:
         head += line + "\n"
         if tail and not tail.startswith(("\n", "\r\n")):  # one blank line, not two
             head += "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(head + tail, encoding="utf-8")
-    os.replace(tmp, path)
+    target = write_target(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Bytes that are not UTF-8 (a Latin-1 comment) are written back as they were.
+    atomic_write_bytes(target, (head + tail).encode("utf-8", "surrogateescape"))
 
 
 def sample_dir() -> Path:

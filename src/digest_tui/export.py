@@ -30,15 +30,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TextIO
 
+from digest_tui import fsutil
 from digest_tui.models import Paper
 from digest_tui.state import Mark
 from digest_tui.text import is_web_url, one_line, strip_controls
@@ -54,10 +53,18 @@ __all__ = [
     "bibtex_key",
     "export_papers",
     "format_for_path",
+    "json_text",
     "paper_record",
 ]
 
 FORMATS = ("bibtex", "markdown", "json", "csv")
+#: How the reader names each format, and the file ending it writes.
+LABELS: dict[str, tuple[str, str]] = {
+    "BibTeX": ("bibtex", "bib"),
+    "Markdown": ("markdown", "md"),
+    "JSON": ("json", "json"),
+    "CSV": ("csv", "csv"),
+}
 #: File name endings that imply a format (for ``-o reading.md`` without ``-f``).
 SUFFIXES = {
     ".bib": "bibtex",
@@ -75,6 +82,21 @@ _STOP_WORDS = frozenset(
 
 
 # --------------------------------------------------------------------------- helpers
+
+# What JSON may carry raw but a terminal acts on or shows misleadingly: DEL,
+# the C1 controls, line/paragraph separators and the bidi controls.  Outside
+# strings JSON text is plain ASCII, so escaping them everywhere is safe.
+_JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(value: object, *, ensure_ascii: bool = False) -> str:
+    """``json.dumps(value)`` with DEL, C1 and bidi characters as ``\\uXXXX`` escapes.
+
+    The decoded values are unchanged (a file name stays the file's name); only
+    the text that reaches a terminal (``cat out.json``) is safe.
+    """
+    text = json.dumps(value, ensure_ascii=ensure_ascii)
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def format_for_path(path: str | Path) -> str | None:
@@ -236,8 +258,12 @@ def _bib_authors(authors: Sequence[str]) -> str:
 
 
 def bibtex_entry(paper: Paper, key: str | None = None) -> str:
-    """One ``@misc`` entry for an arXiv preprint, ending with a newline."""
-    fields: list[tuple[str, str]] = [("title", "{" + bibtex_escape(paper.title) + "}")]
+    """One ``@misc`` entry for an arXiv preprint, ending with a newline.
+
+    The title is cited as the digest wrote it, TeX included (``title_tex``).
+    """
+    title = paper.title_tex or paper.title
+    fields: list[tuple[str, str]] = [("title", "{" + bibtex_escape(title) + "}")]
     authors = _bib_authors(paper.authors)
     if authors:
         fields.append(("author", authors))
@@ -393,7 +419,8 @@ def _md_item(paper: Paper, mark: Mark | None) -> str:
     parts.append(f"[PDF]({_md_url(_pdf_url(paper))})")
     lines = [" ".join(parts)]
     if mark and mark.tags:
-        lines.append("  " + " ".join(f"`{t.replace('`', '')}`" for t in sorted(mark.tags)))
+        tags = (one_line(t).replace("`", "") for t in sorted(mark.tags))
+        lines.append("  " + " ".join(f"`{t}`" for t in tags))
     if mark and mark.note:
         for note_line in strip_controls(mark.note).splitlines():
             lines.append(f"  > {_md(note_line)}" if note_line.strip() else "  >")
@@ -450,7 +477,7 @@ class Exporter:
         elif self.fmt == "json":
             out.write("[\n  " if self.count == 0 else ",\n  ")
             record = paper_record(paper, mark, with_state=self.with_state)
-            out.write(json.dumps(record, ensure_ascii=False))
+            out.write(json_text(record))
         elif self.fmt == "csv":
             assert self._csv is not None
             if self.count == 0:
@@ -507,40 +534,16 @@ def export_papers(
 # --------------------------------------------------------------------------- files
 
 
-@contextmanager
-def atomic_writer(path: Path) -> Iterator[TextIO]:
-    """A text stream whose content replaces ``path`` only if the block succeeds.
+def atomic_writer(path: Path) -> AbstractContextManager[TextIO]:
+    """A text stream (UTF-8) whose content replaces ``path`` only if the block succeeds.
 
-    Written to a temporary file beside ``path``, fsynced, then renamed over it;
-    an existing file keeps its permissions.  On an error the temporary file is
-    removed and ``path`` is untouched.
+    See :func:`digest_tui.fsutil.atomic_writer`: written beside the target,
+    fsynced, renamed over it; a symlink is written through to its target and
+    the target keeps its permissions.  On an error ``path`` is untouched.
     """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            try:
-                mode = path.stat().st_mode & 0o7777
-            except FileNotFoundError:
-                umask = os.umask(0)
-                os.umask(umask)
-                mode = 0o666 & ~umask
-            os.fchmod(stream.fileno(), mode)
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
+    return fsutil.atomic_writer(Path(path))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` (UTF-8) atomically."""
-    with atomic_writer(path) as stream:
-        stream.write(text)
+    fsutil.atomic_write_text(Path(path), text)

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
+import glob
 import hashlib
 import json
 import os
+import re
 import sqlite3
+import stat
 import threading
 import time
 import types
@@ -29,12 +33,17 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
+from digest_tui import fsutil, library_sql
 from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 AUTHOR_SEP = "\n"
+#: The largest digest file read (the config's ``max_digest_mb``); larger ones
+#: are skipped with a warning naming the setting.
+DEFAULT_MAX_DIGEST_BYTES = 64 * 2**20
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -69,8 +78,18 @@ CREATE TABLE IF NOT EXISTS papers (
     journal_ref TEXT,
     doi TEXT,
     extras TEXT NOT NULL DEFAULT '',
-    sort_date TEXT NOT NULL DEFAULT ''
+    sort_date TEXT NOT NULL DEFAULT '',
+    -- The TeX forms of title and abstract when they differ from the text
+    -- shown ('' otherwise), and author -> affiliation as JSON ('' for none).
+    title_tex TEXT NOT NULL DEFAULT '',
+    abstract_tex TEXT NOT NULL DEFAULT '',
+    affiliations TEXT NOT NULL DEFAULT ''
 );
+-- What the full-text index holds: the text and the TeX forms, so a search
+-- for either finds the paper ("ℓ₀" and "ell_0").
+CREATE VIEW IF NOT EXISTS papers_fts_text AS
+    SELECT pid, title || ' ' || title_tex AS title, authors,
+           abstract || ' ' || abstract_tex AS abstract, categories FROM papers;
 -- A narrow copy of what filters without words read, in display order: the
 -- whole list of 200,000 papers is read from it in tens of milliseconds.
 CREATE INDEX IF NOT EXISTS papers_scan ON papers (pid, arxiv_id, categories);
@@ -85,9 +104,20 @@ CREATE TABLE IF NOT EXISTS appearances (
 );
 CREATE INDEX IF NOT EXISTS appearances_pid ON appearances (pid, date);
 CREATE INDEX IF NOT EXISTS appearances_date ON appearances (date, pid);
+-- A pid is a display-order key, never an identity: a rescan may give a paper
+-- another pid (its newest digest changed, or its file was rewritten).  Each
+-- write transaction bumps meta.generation and logs here which arXiv id held
+-- each pid it renumbered or dropped, so a list read at an older generation
+-- still names exactly the papers it showed (see Library.ids_of).
+CREATE TABLE IF NOT EXISTS pid_log (
+    gen INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    arxiv_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pid_log_pid ON pid_log (pid, gen);
 CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5 (
     title, authors, abstract, categories,
-    content='papers', content_rowid='pid',
+    content='papers_fts_text', content_rowid='pid',
     tokenize="unicode61 remove_diacritics 2"
 );
 """
@@ -109,22 +139,21 @@ _PAPER_COLUMNS = (
     "journal_ref",
     "doi",
     "extras",
+    "title_tex",
+    "abstract_tex",
+    "affiliations",
 )
+_TITLE, _ABSTRACT = _PAPER_COLUMNS.index("title"), _PAPER_COLUMNS.index("abstract")
+_TITLE_TEX, _ABSTRACT_TEX = _PAPER_COLUMNS.index("title_tex"), _PAPER_COLUMNS.index("abstract_tex")
+# Columns that come from the same digest as the column they go with.
+_COMPANIONS = {
+    _PAPER_COLUMNS.index(a): _PAPER_COLUMNS.index(b)
+    for a, b in (("title", "title_tex"), ("abstract", "abstract_tex"), ("authors", "affiliations"))
+}
 
 
 class LibraryError(Exception):
     """A problem opening the index, as one readable line."""
-
-
-@dataclass(slots=True)
-class FileReport:
-    """What the index knows of one file."""
-
-    path: str
-    format: str | None
-    entries: int
-    papers: int
-    warnings: list[str]
 
 
 @dataclass(slots=True)
@@ -167,6 +196,8 @@ class SearchResult:
     pids: array[int]
     query: Query
     sort: str = "digest"
+    #: The index generation the pids were read at (see :meth:`Library.ids_of`).
+    generation: int = 0
 
     def __len__(self) -> int:
         return len(self.pids)
@@ -207,6 +238,8 @@ POS_BITS, FID_BITS, DAY_BITS = 22, 18, 16
 MAX_POS = (1 << POS_BITS) - 1
 MAX_FID = (1 << FID_BITS) - 1
 MAX_DAY = (1 << DAY_BITS) - 1
+#: Write transactions after which a renumbering is forgotten (see ``pid_log``).
+PID_LOG_KEEP = 10_000
 
 
 def _day_number(date: str | None) -> int:
@@ -239,6 +272,11 @@ def date_of_key(pid: int) -> str:
     return _date_of_day(MAX_DAY - (pid >> (FID_BITS + POS_BITS)))
 
 
+def _generation(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    return int(row[0]) if row is not None else 0
+
+
 def index_path_for(cache_dir: Path, roots: Sequence[Path]) -> Path:
     """One index per set of roots, so opening another folder never drops this one."""
     key = "\n".join(sorted(str(r.resolve()) for r in roots))
@@ -254,21 +292,30 @@ def walk(roots: Iterable[Path]) -> Iterator[tuple[str, int, int]]:
     """Yield ``(path, size, mtime_ns)`` for every regular file under ``roots``.
 
     Hidden files and folders (``.git``) are skipped.  Paths given directly are
-    taken as they are, hidden or not.
+    taken as they are, hidden or not (and whatever they are: reading refuses
+    what is not a regular file, with a warning).  Each real folder is visited
+    once and each real file yielded once, however many symlinks or hard links
+    lead to it, so ``a -> .`` or ``up -> ..`` cannot make the walk loop.  In
+    folders only regular files are yielded: FIFOs, devices and sockets are
+    never opened.
     """
-    seen: set[str] = set()
+    seen_files: set[tuple[int, int]] = set()
+    seen_dirs: set[tuple[int, int]] = set()
     for root in roots:
         try:
-            st = root.stat()
+            st = os.stat(root)
         except OSError:
             continue
-        if not root.is_dir():
-            path = str(root.resolve())
-            if path not in seen:
-                seen.add(path)
-                yield path, st.st_size, st.st_mtime_ns
+        key = (st.st_dev, st.st_ino)
+        if not stat.S_ISDIR(st.st_mode):
+            if key not in seen_files:
+                seen_files.add(key)
+                yield str(Path(root).resolve()), st.st_size, st.st_mtime_ns
             continue
-        stack = [str(root.resolve())]
+        if key in seen_dirs:
+            continue
+        seen_dirs.add(key)
+        stack = [str(Path(root).resolve())]
         while stack:
             folder = stack.pop()
             try:
@@ -280,16 +327,17 @@ def walk(roots: Iterable[Path]) -> Iterator[tuple[str, int, int]]:
                 if _hidden(entry.name):
                     continue
                 try:
-                    if entry.is_dir(follow_symlinks=True):
-                        subdirs.append(entry.path)
-                    elif entry.is_file(follow_symlinks=True):
-                        if entry.path in seen:
-                            continue
-                        seen.add(entry.path)
-                        est = entry.stat(follow_symlinks=True)
-                        yield entry.path, est.st_size, est.st_mtime_ns
+                    est = entry.stat(follow_symlinks=True)
                 except OSError:
                     continue
+                key = (est.st_dev, est.st_ino)
+                if stat.S_ISDIR(est.st_mode):
+                    if key not in seen_dirs:
+                        seen_dirs.add(key)
+                        subdirs.append(entry.path)
+                elif stat.S_ISREG(est.st_mode) and key not in seen_files:
+                    seen_files.add(key)
+                    yield entry.path, est.st_size, est.st_mtime_ns
             stack.extend(reversed(subdirs))
 
 
@@ -300,18 +348,46 @@ def _parsing() -> types.ModuleType:
     return parsing
 
 
-def _read_and_parse(path: str) -> tuple[str, str, ParseResult]:
-    """Read one file, hash it and parse it (runs in worker processes too)."""
-    parsing = _parsing()
+def _unreadable(path: str, message: str) -> tuple[str, str, ParseResult]:
+    result = ParseResult(source=path, format=None)
+    result.warnings.append(ParseWarning(path, 1, message))
+    return path, "", result
+
+
+def read_digest(path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES) -> bytes | str:
+    """The bytes of the digest at ``path``, or why it was not read (one line).
+
+    Only a regular file of at most ``max_bytes`` is read
+    (:func:`digest_tui.fsutil.read_regular_file`); a larger one is refused with
+    a message naming the ``max_digest_mb`` setting.
+    """
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        return fsutil.read_regular_file(path, max_bytes)
+    except fsutil.NotRegularFileError as exc:
+        return f"not read: {exc}"
+    except fsutil.TooLargeError:
+        return (
+            f"not read: larger than the max_digest_mb limit ({max_bytes / 2**20:g} MB);"
+            " raise max_digest_mb in the config to read it"
+        )
     except OSError as exc:
-        result = ParseResult(source=path, format=None)
-        result.warnings.append(ParseWarning(path, 1, f"cannot read: {exc.strerror or exc}"))
-        return path, "", result
+        return f"cannot read: {exc.strerror or exc}"
+
+
+def _read_and_parse(
+    path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES
+) -> tuple[str, str, ParseResult]:
+    """Read one file, hash it and parse it (runs in worker processes too)."""
+    data = read_digest(path, max_bytes)
+    if isinstance(data, str):
+        return _unreadable(path, data)
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    return path, digest, parsing.parse_bytes(data, path)
+    return path, digest, _parsing().parse_bytes(data, path)
+
+
+def parse_digest_file(path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES) -> ParseResult:
+    """Read (as :func:`read_digest` does) and parse one digest; never raises for a bad file."""
+    return _read_and_parse(path, max_bytes)[2]
 
 
 def _join_authors(authors: Sequence[str]) -> str:
@@ -335,6 +411,19 @@ def _paper_values(p: Paper) -> tuple[object, ...]:
         p.journal_ref,
         p.doi,
         json.dumps(p.extras, ensure_ascii=False) if p.extras else "",
+        p.title_tex or "",
+        p.abstract_tex or "",
+        json.dumps(p.affiliations, ensure_ascii=False) if p.affiliations else "",
+    )
+
+
+def _fts_values(values: Sequence[object]) -> tuple[object, ...]:
+    """Title, authors, abstract, categories as ``papers_fts_text`` gives them."""
+    return (
+        f"{values[_TITLE]} {values[_TITLE_TEX]}",
+        values[_TITLE + 1],
+        f"{values[_ABSTRACT]} {values[_ABSTRACT_TEX]}",
+        values[_ABSTRACT + 1],
     )
 
 
@@ -365,7 +454,28 @@ def _merge(old: Sequence[object], new: Sequence[object]) -> tuple[object, ...]:
             merged.append(n)
         else:
             merged.append(n if prefer_new else o)
+    for lead, companion in _COMPANIONS.items():  # e.g. the TeX of the title kept
+        merged[companion] = new[companion] if merged[lead] == new[lead] else old[companion]
     return tuple(merged)
+
+
+# An arXiv category ("cs.CV", "hep-th"), not a digest's topic ("SLAM").
+_ARXIV_CATEGORY_RE = re.compile(r"[a-z][a-z-]{0,20}(?:\.[A-Za-z][A-Za-z-]{0,20})?")
+
+
+def _add_digest_categories(paper: Paper) -> None:
+    """A digest of a category listing a paper makes that a category of the
+    paper (as ``cat:`` matches it): added after its own, any case once.
+    Topics some digests list papers under are not categories."""
+    known = {c.lower() for c in paper.categories}
+    for ap in paper.appearances:
+        if (
+            ap.category
+            and ap.category.lower() not in known
+            and _ARXIV_CATEGORY_RE.fullmatch(ap.category)
+        ):
+            known.add(ap.category.lower())
+            paper.categories.append(ap.category)
 
 
 class _IdLookup:
@@ -389,6 +499,63 @@ class _IdLookup:
         return self._new.pop(arxiv_id, default)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_DAMAGE_WORDS = ("malformed", "file is not a database", "no such table", "no such column")
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    """True for an error that says the index file itself is damaged (not full, not busy)."""
+    if isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+        return False
+    if _primary_code(exc) in _DAMAGE_CODES:
+        return True
+    text = str(exc).lower()
+    return any(word in text for word in _DAMAGE_WORDS)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _guarded(
+    method: Callable[Concatenate[Library, _P], _R],
+) -> Callable[Concatenate[Library, _P], _R]:
+    """Any SQLite error from the index becomes one line, and damage a rebuild.
+
+    A damaged index (``database disk image is malformed``, not a database,
+    tables missing) is moved aside, rebuilt from the digests and the call
+    tried once more; :attr:`Library.notices` says so in one line.  Another
+    error (disk full, cannot write) raises :class:`LibraryError`.
+    """
+
+    @functools.wraps(method)
+    def call(self: Library, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        generation = self._generation
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            if isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+                raise
+            if not _is_damage(exc):
+                raise LibraryError(f"index {self.path}: {_one_line(exc)}") from exc
+            self._rebuild(exc, generation, rescan=method.__name__ != "scan")
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise LibraryError(f"index {self.path}: {_one_line(exc)}") from exc
+
+    return call
+
+
 class Library:
     """The parsed index of one set of digest roots.
 
@@ -406,6 +573,7 @@ class Library:
         *,
         state_db: Path | None = None,
         watch: WatchList | None = None,
+        max_digest_bytes: int = DEFAULT_MAX_DIGEST_BYTES,
     ) -> None:
         self.path = index_path
         self.roots = [Path(r) for r in roots]
@@ -421,7 +589,17 @@ class Library:
         self._pool: list[sqlite3.Connection] = []
         self._all_readers: list[sqlite3.Connection] = []
         self._attached: set[int] = set()  # id() of readers with the state attached
+        # id() of a reader -> (its data_version, the categories of appearances then)
+        self._digest_cats: dict[int, tuple[int, frozenset[str]]] = {}
         self._closed = False
+        self._gen = 0  # the generation of the write transaction under way
+        self.max_digest_bytes = max_digest_bytes
+        #: One line for each thing the user should know (an index rebuilt);
+        #: :meth:`take_notices` empties it.
+        self.notices: list[str] = []
+        self._generation = 0  # +1 at each rebuild
+        self._scanned = False
+        self._state_error: str | None = None
         first = self._open()
         self._all_readers.append(first)
         self._pool.append(first)
@@ -429,7 +607,12 @@ class Library:
     # -- opening -------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(
+                f"cannot create the cache dir {self.path.parent}: {exc.strerror or exc}"
+            ) from None
         conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=10.0
         )
@@ -439,41 +622,117 @@ class Library:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-65536")
+        library_sql.register_functions(conn)
         return conn
 
     def _open(self) -> sqlite3.Connection:
+        try:
+            return self._open_index()
+        except sqlite3.Error as exc:
+            raise LibraryError(f"cannot open index {self.path}: {_one_line(exc)}") from exc
+
+    def _open_index(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = None
+        damage: sqlite3.Error | None = None
         try:
             conn = self._connect()
             ok = self._schema_ok(conn)
-        except sqlite3.DatabaseError:
-            ok = False
+        except sqlite3.Error as exc:
+            if not _is_damage(exc):
+                if conn is not None:
+                    conn.close()
+                raise
+            ok, damage = False, exc
         if not ok:
-            # A corrupt or old index is a cache: throw it away and rebuild.
             if conn is not None:
                 conn.close()
-            for suffix in ("", "-wal", "-shm"):
-                try:
-                    os.unlink(str(self.path) + suffix)
-                except FileNotFoundError:
-                    pass
-                except OSError as exc:
-                    raise LibraryError(f"cannot reset index {self.path}: {exc}") from exc
-            try:
-                conn = self._connect()
-            except sqlite3.Error as exc:
-                raise LibraryError(f"cannot open index {self.path}: {exc}") from exc
+            if damage is not None:
+                # A damaged index is a cache: move it aside (never read again,
+                # kept for a bug report) and build a new one.
+                self._move_aside(damage)
+            else:
+                # An index of an older schema: throw it away and rebuild.
+                for suffix in ("", "-wal", "-shm"):
+                    try:
+                        os.unlink(str(self.path) + suffix)
+                    except FileNotFoundError:
+                        pass
+                    except OSError as exc:
+                        raise LibraryError(f"cannot reset index {self.path}: {exc}") from exc
+            conn = self._connect()
         assert conn is not None
-        conn.executescript(_SCHEMA)
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        try:
+            conn.executescript(_SCHEMA)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            self._forget_skipped_if_limit_changed(conn)
+        except BaseException:
+            conn.close()
+            raise
         self._attach_state(conn)
         return conn
+
+    def _forget_skipped_if_limit_changed(self, conn: sqlite3.Connection) -> None:
+        """Files skipped as too large are read again once ``max_digest_mb`` changes."""
+        row = conn.execute("SELECT value FROM meta WHERE key='max_digest_bytes'").fetchone()
+        if row is not None and row[0] == str(self.max_digest_bytes):
+            return
+        conn.execute("UPDATE files SET parser_version = -1 WHERE format IS NULL")
+        conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('max_digest_bytes', ?)",
+            (str(self.max_digest_bytes),),
+        )
+
+    def _move_aside(self, exc: sqlite3.Error) -> None:
+        try:
+            moved = fsutil.move_aside(self.path, "damaged")
+        except OSError as err:
+            raise LibraryError(
+                f"index {self.path} is damaged ({_one_line(exc)}) and cannot be moved aside:"
+                f" {err.strerror or err}"
+            ) from exc
+        # Only the latest damaged copy is kept: it is a cache, and may be large.
+        for old in self.path.parent.glob(f"{glob.escape(self.path.name)}.damaged-*"):
+            if not old.name.startswith(moved.name):
+                with contextlib.suppress(OSError):
+                    old.unlink()
+        self.notices.append(
+            f"the index was damaged ({_one_line(exc)}): moved it to {moved.name} and rebuilt it"
+        )
+
+    def _rebuild(self, exc: sqlite3.Error, generation: int, *, rescan: bool) -> None:
+        """Move a damaged index aside and build a new one (once, whatever the threads)."""
+        with self._write_lock:
+            if generation == self._generation:
+                with self._pool_lock:
+                    idle = list(self._pool)
+                    self._pool.clear()
+                    for conn in idle:
+                        self._all_readers.remove(conn)
+                        self._attached.discard(id(conn))
+                        conn.close()
+                    if self._writer_conn is not None:
+                        self._writer_conn.close()
+                        self._writer_conn = None
+                self._generation += 1
+                self._move_aside(exc)
+                first = self._open()
+                with self._pool_lock:
+                    self._all_readers.append(first)
+                    self._pool.append(first)
+            if rescan and self._scanned:
+                self._scan(None, None, None)
+
+    def take_notices(self) -> list[str]:
+        """The notices so far (one line each), emptying the list."""
+        notices, self.notices = self.notices, []
+        return notices
 
     @contextlib.contextmanager
     def _read(self, *, needs_state: bool = False) -> Iterator[sqlite3.Connection]:
         """A reader connection for this thread's query, back to the pool after."""
         if self._closed:
             raise LibraryError(f"index {self.path} is closed")
+        generation = self._generation
         with self._pool_lock:
             conn = self._pool.pop() if self._pool else None
         if conn is None:
@@ -487,7 +746,21 @@ class Library:
             yield conn
         finally:
             with self._pool_lock:
-                self._pool.append(conn)
+                if generation == self._generation and not self._closed:
+                    self._pool.append(conn)
+                else:  # the index was rebuilt meanwhile: this one reads the old file
+                    if conn in self._all_readers:
+                        self._all_readers.remove(conn)
+                    self._attached.discard(id(conn))
+                    conn.close()
+
+    def _state_for(self, conn: sqlite3.Connection, needs_state: bool) -> bool:
+        """Whether the marks are attached to ``conn``; a one-line error if they should be."""
+        if id(conn) in self._attached:
+            return True
+        if needs_state and self._state_error is not None:
+            raise LibraryError(self._state_error)
+        return False
 
     @staticmethod
     def _schema_ok(conn: sqlite3.Connection) -> bool:
@@ -502,14 +775,53 @@ class Library:
         return True
 
     def _attach_state(self, conn: sqlite3.Connection) -> None:
+        """Attach the state database read-only as ``st`` (for ``is:`` and ``tag:``).
+
+        ``mode=ro`` needs its ``-shm`` file to be there or creatable; in a
+        read-only data dir, a database with nothing in its ``-wal`` is read as
+        immutable instead (all of it is then in the file).  When neither
+        works, :attr:`_state_error` says why, and queries that need the marks
+        raise it as a one-line :class:`LibraryError` rather than answer as if
+        nothing were marked.
+        """
         if self.state_db is None or not self.state_db.exists():
             return
-        uri = self.state_db.resolve().as_uri() + "?mode=ro"
+        base = self.state_db.resolve().as_uri()
+        wal = self.state_db.with_name(self.state_db.name + "-wal")
         try:
-            conn.execute("ATTACH DATABASE ? AS st", (uri,))
+            wal_empty = not wal.exists() or wal.stat().st_size == 0
+        except OSError:
+            wal_empty = False
+        last: sqlite3.Error | None = None
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            if "immutable" in query and not wal_empty:
+                continue
+            try:
+                conn.execute("ATTACH DATABASE ? AS st", (f"{base}?{query}",))
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            try:
+                # ATTACH opens lazily: read now, so a failure shows here.
+                version = conn.execute("PRAGMA st.user_version").fetchone()[0]
+                if version:
+                    conn.execute("SELECT 1 FROM st.marks LIMIT 1").fetchall()
+                    conn.execute("SELECT 1 FROM st.tags LIMIT 1").fetchall()
+            except sqlite3.Error as exc:
+                last = exc
+                conn.execute("DETACH DATABASE st")
+                continue
+            if not version:  # an empty file: nothing is marked
+                conn.execute("DETACH DATABASE st")
+                return
             self._attached.add(id(conn))
-        except sqlite3.Error:
-            pass
+            self._state_error = None
+            return
+        if last is not None:
+            self._state_error = (
+                f"cannot read the marks in {self.state_db} ({_one_line(last)}):"
+                " filters with is: or tag: are unavailable"
+            )
 
     @property
     def _writer(self) -> sqlite3.Connection:
@@ -537,6 +849,7 @@ class Library:
 
     # -- scanning ------------------------------------------------------------
 
+    @_guarded
     def scan(
         self,
         progress: Callable[[int, int], None] | None = None,
@@ -583,6 +896,7 @@ class Library:
             else:
                 changed.append(path)
         report.files_seen = len(on_disk)
+        self._scanned = True
         removed = [known[p][3] for p in known if p not in on_disk]
         if not changed and not removed:
             report.seconds = time.perf_counter() - started
@@ -622,7 +936,7 @@ class Library:
             if on_batch:
                 on_batch(report)
 
-        for path, digest, result in self._parse_all(changed, workers):
+        for path, digest, result in self._parse_all(changed, workers, self.max_digest_bytes):
             done += 1
             size, mtime = on_disk[path]
             report.files_parsed += 1
@@ -645,6 +959,7 @@ class Library:
         return report
 
     @property
+    @_guarded
     def fts_ready(self) -> bool:
         """False while a first index is still building its full-text index."""
         with self._read() as conn:
@@ -655,23 +970,38 @@ class Library:
         self._writer.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     @staticmethod
-    def _parse_all(paths: list[str], workers: int | None) -> Iterator[tuple[str, str, ParseResult]]:
+    def _parse_all(
+        paths: list[str], workers: int | None, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES
+    ) -> Iterator[tuple[str, str, ParseResult]]:
         if workers is None:
             workers = min(os.cpu_count() or 1, 4) if len(paths) >= 64 else 1
         if workers <= 1:
             for path in paths:
-                yield _read_and_parse(path)
+                yield _read_and_parse(path, max_bytes)
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            yield from pool.map(_read_and_parse, paths, chunksize=4)
+            read = functools.partial(_read_and_parse, max_bytes=max_bytes)
+            yield from pool.map(read, paths, chunksize=4)
+
+    def _begin_write(self) -> None:
+        """Start a write transaction at the next index generation."""
+        conn = self._writer
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        self._gen = (int(row[0]) if row is not None else 0) + 1
+        self._set_meta("generation", str(self._gen))
+
+    def _prune_pid_log(self) -> None:
+        """Forget renumberings no open list can still hold (many scans ago)."""
+        self._writer.execute("DELETE FROM pid_log WHERE gen < ?", (self._gen - PID_LOG_KEEP,))
 
     def _remove_files(self, fids: list[int]) -> None:
         conn = self._writer
-        conn.execute("BEGIN")
+        self._begin_write()
         try:
             affected: set[int] = set()
             for fid in fids:
@@ -699,8 +1029,9 @@ class Library:
         """
         conn = self._writer
         added = 0
-        conn.execute("BEGIN")
+        self._begin_write()
         try:
+            self._prune_pid_log()
             for path, size, mtime, digest, result in batch:
                 added += self._store_file(path, size, mtime, digest, result, ids, defer_fts)
             conn.execute("COMMIT")
@@ -804,7 +1135,7 @@ class Library:
             conn.executemany(
                 "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
                 " VALUES (?,?,?,?,?)",
-                [(r[0], r[3], r[4], r[5], r[6]) for r in new_rows],
+                [(r[0], *_fts_values(r[1:])) for r in new_rows],
             )
         conn.executemany(
             "INSERT OR REPLACE INTO appearances (fid, pid, date, category, line, position)"
@@ -836,14 +1167,14 @@ class Library:
         self._writer.execute(
             "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
             " VALUES (?,?,?,?,?)",
-            (pid, values[2], values[3], values[4], values[5]),
+            (pid, *_fts_values(values)),
         )
 
     def _fts_delete(self, pid: int, values: Sequence[object]) -> None:
         self._writer.execute(
             "INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract, categories)"
             " VALUES ('delete',?,?,?,?,?)",
-            (pid, values[2], values[3], values[4], values[5]),
+            (pid, *_fts_values(values)),
         )
 
     def _refresh_papers(
@@ -870,6 +1201,9 @@ class Library:
             old = conn.execute(select, (pid,)).fetchone()
             if old is None:
                 continue
+            conn.execute(
+                "INSERT INTO pid_log (gen, pid, arxiv_id) VALUES (?,?,?)", (self._gen, pid, old[0])
+            )
             if not defer_fts:
                 self._fts_delete(pid, tuple(old))
             if key is None:
@@ -890,29 +1224,18 @@ class Library:
 
     # -- reading -------------------------------------------------------------
 
+    @_guarded
     def is_empty(self) -> bool:
         """True when no paper is indexed (cheaper than ``count() == 0``)."""
         with self._read() as conn:
             return conn.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
 
+    @_guarded
     def count(self) -> int:
         with self._read() as conn:
             return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
-    def file_reports(self) -> list[FileReport]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT path, format, entries, papers, warnings FROM files ORDER BY path"
-            ).fetchall()
-        reports = []
-        for r in rows:
-            warnings = [
-                f"{r['path']}:{w.split(chr(9), 1)[0]}: {w.split(chr(9), 1)[-1]}"
-                for w in r["warnings"].splitlines()
-            ]
-            reports.append(FileReport(r["path"], r["format"], r["entries"], r["papers"], warnings))
-        return reports
-
+    @_guarded
     def search(
         self, query: Query | str = "", *, limit: int | None = None, sort: str = "digest"
     ) -> SearchResult:
@@ -929,39 +1252,83 @@ class Library:
         watch = self.watch
         pids: array[int] = array("q")
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = q.select_sql(
-                state_available=id(conn) in self._attached,
+            sql, params = library_sql.select_sql(
+                q,
+                state_available=self._state_for(conn, q.needs_state),
                 fts=fts,
                 limit=limit,
                 watch=watch,
                 sort=sort,
+                digest_categories=self._digest_categories(conn, q),
             )
-            cur = conn.execute(sql, params)
-            while batch := cur.fetchmany(8192):
-                pids.extend(r[0] for r in batch)
-        return SearchResult(pids, q, sort)
+            # One read transaction: the pids and the generation they belong to.
+            conn.execute("BEGIN")
+            try:
+                generation = _generation(conn)
+                cur = conn.execute(sql, params)
+                while batch := cur.fetchmany(8192):
+                    pids.extend(r[0] for r in batch)
+            finally:
+                conn.execute("COMMIT")
+        return SearchResult(pids, q, sort, generation)
 
+    @_guarded
     def count_matching(self, query: Query | str) -> int:
         """How many papers match ``query``, without listing them."""
         q = parse_query(query) if isinstance(query, str) else query
         fts = self.fts_ready
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = q.select_sql(
-                state_available=id(conn) in self._attached, fts=fts, watch=self.watch
+            sql, params = library_sql.select_sql(
+                q,
+                state_available=self._state_for(conn, q.needs_state),
+                fts=fts,
+                watch=self.watch,
+                digest_categories=self._digest_categories(conn, q),
             )
             return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
-    def rows(self, pids: Sequence[int]) -> dict[int, Row]:
-        """List rows for some papers (the visible page of the list)."""
+    def _digest_categories(self, conn: sqlite3.Connection, q: Query) -> frozenset[str] | None:
+        """The categories of every appearance, for ``cat:`` terms (None without
+        one); read again only when the index changed since (``data_version``)."""
+        if not any(t.field == "cat" for t in q.terms):
+            return None
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        cached = self._digest_cats.get(id(conn))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        cats = frozenset(r[0] for r in conn.execute(library_sql.DIGEST_CATEGORIES_SQL))
+        self._digest_cats[id(conn)] = (version, cats)
+        return cats
+
+    @_guarded
+    def rows(self, pids: Sequence[int], *, generation: int | None = None) -> dict[int, Row]:
+        """List rows for some papers (the visible page of the list), by pid.
+
+        With ``generation`` (a :attr:`SearchResult.generation`) the pids are
+        taken as they were then: after a rescan renumbered papers, each row
+        is still the paper that pid named in that list.
+        """
+        if generation is not None and generation != self.generation():
+            ids = self.ids_of(pids, generation)
+            by_id = {i: p for p, i in zip(pids, ids, strict=True) if i is not None}
+            found = self._rows_where("arxiv_id", list(by_id))
+            return {
+                by_id[r.id]: dataclasses.replace(r, pid=by_id[r.id])
+                for r in found.values()
+                if r.id in by_id
+            }
+        return self._rows_where("pid", list(pids))
+
+    def _rows_where(self, column: str, keys: Sequence[object]) -> dict[int, Row]:
         out: dict[int, Row] = {}
-        pid_list = list(pids)
+        pid_list = list(keys)
         with self._read() as conn:
             for start in range(0, len(pid_list), 500):
                 chunk = pid_list[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for r in conn.execute(
                     "SELECT pid, arxiv_id, title, authors, sort_date, primary_category"
-                    f" FROM papers WHERE pid IN ({marks})",
+                    f" FROM papers WHERE {column} IN ({marks})",
                     chunk,
                 ):
                     authors = r["authors"].split(AUTHOR_SEP) if r["authors"] else []
@@ -976,17 +1343,75 @@ class Library:
                     )
         return out
 
+    @_guarded
+    def generation(self) -> int:
+        """The index generation now: it grows with every write transaction."""
+        with self._read() as conn:
+            return _generation(conn)
+
+    @_guarded
+    def ids_of(self, pids: Sequence[int], generation: int) -> list[str | None]:
+        """The arXiv ids that held ``pids`` at index generation ``generation``
+        (a :attr:`SearchResult.generation`), in order; None for a pid no paper
+        held then.  Exact however many rescans renumbered papers since."""
+        out: list[str | None] = [None] * len(pids)
+        with self._read() as conn:
+            conn.execute("BEGIN")
+            try:
+                moved: dict[int, str] = {}
+                if _generation(conn) != generation:
+                    # The first renumbering after ``generation`` names who held a pid then.
+                    for pid, arxiv_id in conn.execute(
+                        "SELECT pid, arxiv_id FROM pid_log WHERE gen > ?"
+                        " ORDER BY gen DESC, rowid DESC",
+                        (generation,),
+                    ):
+                        moved[int(pid)] = str(arxiv_id)
+                for start in range(0, len(pids), 500):
+                    chunk = [int(p) for p in pids[start : start + 500]]
+                    marks = ",".join("?" * len(chunk))
+                    current = dict(
+                        conn.execute(
+                            f"SELECT pid, arxiv_id FROM papers WHERE pid IN ({marks})", chunk
+                        ).fetchall()
+                    )
+                    for i, pid in enumerate(chunk, start):
+                        out[i] = moved.get(pid) or current.get(pid)
+            finally:
+                conn.execute("COMMIT")
+        return out
+
+    def ids_matching(self, query: Query | str) -> set[str]:
+        """The arXiv ids of every paper matching ``query`` (for small sets:
+        the watch list, the papers with a note)."""
+        result = self.search(query)
+        return {i for i in self.ids_of(result.pids, result.generation) if i is not None}
+
+    @_guarded
     def pid_of(self, arxiv_id: str) -> int | None:
         with self._read() as conn:
             row = conn.execute("SELECT pid FROM papers WHERE arxiv_id=?", (arxiv_id,)).fetchone()
         return None if row is None else int(row[0])
 
+    def paper_by_id(self, arxiv_id: str) -> Paper | None:
+        """The paper with this (versionless) arXiv id, wherever it is listed."""
+        for _ in range(3):  # a rescan between the two reads may renumber it
+            pid = self.pid_of(arxiv_id)
+            paper = None if pid is None else self.paper(pid)
+            if paper is None or paper.id == arxiv_id:
+                return paper
+        return None
+
     def paper(self, pid: int) -> Paper | None:
         papers = self.papers([pid])
         return papers[0] if papers else None
 
+    @_guarded
     def papers(self, pids: Sequence[int]) -> list[Paper]:
-        """Full papers with their appearances, in the order of ``pids``."""
+        """Full papers with their appearances, in the order of ``pids``.
+
+        ``categories`` are the paper's own, then those of the digests
+        listing it (what ``cat:`` matches)."""
         found: dict[int, Paper] = {}
         pid_list = list(pids)
         with self._read() as conn:
@@ -1014,6 +1439,9 @@ class Library:
                         journal_ref=r["journal_ref"],
                         doi=r["doi"],
                         extras=_load_extras(r["extras"]),
+                        title_tex=r["title_tex"] or None,
+                        abstract_tex=r["abstract_tex"] or None,
+                        affiliations=_load_extras(r["affiliations"]),
                     )
                 for a in conn.execute(
                     "SELECT a.pid, a.date, a.category, f.path, a.line, a.position"
@@ -1028,14 +1456,6 @@ class Library:
                                 a["date"], a["category"], a["path"], a["line"], a["position"]
                             )
                         )
+        for paper in found.values():
+            _add_digest_categories(paper)
         return [found[p] for p in pid_list if p in found]
-
-    def digest_dates(self) -> list[str]:
-        """Every digest date in the index, newest first."""
-        with self._read() as conn:
-            return [
-                r[0]
-                for r in conn.execute(
-                    "SELECT DISTINCT date FROM files WHERE date IS NOT NULL ORDER BY date DESC"
-                )
-            ]

@@ -38,6 +38,14 @@ class Paper:
     # order: e.g. {"TL;DR": ..., "Motivation": ..., "Code": url}.
     extras: dict[str, str] = field(default_factory=dict)
     appearances: list[Appearance] = field(default_factory=list)
+    # The title and abstract as the digest wrote them, when they hold TeX that
+    # ``title`` / ``abstract`` show as Unicode text (``$\ell_0$`` -> ``ℓ₀``);
+    # None when the two are the same.  BibTeX cites the TeX form.
+    title_tex: str | None = None
+    abstract_tex: str | None = None
+    # Author name -> affiliation as the digest gave it ("IPHC, IUF"), shown
+    # apart from the name.
+    affiliations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True, frozen=True)

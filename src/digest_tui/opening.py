@@ -1,5 +1,10 @@
 """Opening links safely: only http(s), never through a shell, never blocking.
 
+Only URLs that pass :mod:`digest_tui.links` are opened, and a configured
+opener gets the canonical, percent-encoded form (:func:`~digest_tui.links.opener_url`):
+``{url}`` becomes exactly one argument, with no character left that a shell
+would act on, even if the user's opener is ``sh -c '... {url}'``.
+
 Over SSH (``SSH_CONNECTION`` or ``SSH_TTY`` set and no ``DISPLAY`` or
 ``WAYLAND_DISPLAY``) nothing is started on the remote host: the reader
 copies the link to the user's own clipboard instead (OSC 52).
@@ -13,6 +18,7 @@ import subprocess
 import threading
 from collections.abc import Mapping
 
+from digest_tui.links import canonical_url, opener_url
 from digest_tui.text import is_web_url
 
 
@@ -31,9 +37,15 @@ def is_remote_session(env: Mapping[str, str] | None = None) -> bool:
 def opener_argv(command: str, url: str) -> list[str]:
     """The argument vector for a configured opener such as ``"zathura {url}"``.
 
-    The URL is substituted into the split words, so it stays one argument
-    whatever it contains; without ``{url}`` it is appended.
+    ``{url}`` in a word is replaced by the URL's opener form (canonical and
+    percent-encoded, see :func:`digest_tui.links.opener_url`), so it stays one
+    argument and carries nothing a shell would act on; without ``{url}`` it is
+    appended.  A URL that is not a safe http(s) link raises :class:`OpenError`.
     """
+    safe = opener_url(url)
+    if safe is None:
+        raise OpenError(f"not an http(s) link: {url!r}")
+    url = safe
     try:
         words = shlex.split(command)
     except ValueError as exc:
@@ -53,6 +65,9 @@ def open_url(url: str | None, command: str | None = None) -> None:
     """
     if not url or not is_web_url(url):
         raise OpenError(f"not an http(s) link: {url!r}")
+    canonical = canonical_url(url)
+    assert canonical is not None  # is_web_url said so
+    url = canonical
     if command:
         argv = opener_argv(command, url)
         try:

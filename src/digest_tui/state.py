@@ -11,8 +11,13 @@ again, months of reading cannot), so the store is deliberately conservative:
   fsynced) before the method returns, so an acknowledged write survives a
   crash of the process or of the machine.  Read-modify-write operations run in
   ``BEGIN IMMEDIATE`` transactions, so two digest-tui processes on the same
-  data dir (two SSH sessions) never lose each other's changes; lock waits are
-  bounded by a 10 s busy timeout.
+  data dir (two SSH sessions) never lose each other's changes.  A write waits
+  at most :attr:`StateStore.write_wait` seconds (10 s unless the caller says
+  otherwise; the reader uses 0.2 s) for a lock another process holds, then
+  raises :class:`StateBusyError`; :meth:`StateStore.retry_while_busy` (for a
+  worker thread) tries again each time the lock is released.  A lock held
+  while the store opens never makes it read-only: the write path is set up
+  at the first write that gets the lock.
 * A file that is not a database, or fails ``PRAGMA quick_check`` when opened,
   is never emptied or overwritten: it is renamed (with its ``-wal``/``-shm``)
   to ``state.sqlite3.corrupt-YYYYmmdd-HHMMSS`` and :class:`StateCorruptError`
@@ -54,11 +59,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar
+from typing import ClassVar, TypeVar
+
+from digest_tui import fsutil
 
 __all__ = [
     "DB_FILENAME",
@@ -66,10 +73,13 @@ __all__ = [
     "MIGRATIONS",
     "Change",
     "Mark",
+    "StateBusyError",
     "StateCorruptError",
     "StateError",
     "StateStore",
 ]
+
+_T = TypeVar("_T")
 
 DB_FILENAME = "state.sqlite3"
 BUSY_TIMEOUT_S = 10.0
@@ -112,6 +122,10 @@ class Change:
 
 class StateError(Exception):
     """A problem with the state database, as one readable line naming the file."""
+
+
+class StateBusyError(StateError):
+    """Another process holds the write lock: nothing was saved, try again later."""
 
 
 class StateCorruptError(StateError):
@@ -172,10 +186,33 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_v3(conn: sqlite3.Connection) -> None:
+    """A change log: each paper whose marks or tags change gets the next
+    sequence number (kept by triggers, so every writer, any process, feeds
+    it), and a reader reloads only what changed since the number it saw."""
+    conn.execute("CREATE TABLE changelog (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
+    conn.execute("CREATE INDEX changelog_seq ON changelog(seq)")
+    bump = (
+        "INSERT INTO changelog (id, seq) VALUES ({ref}.id,"
+        " (SELECT coalesce(max(seq), 0) + 1 FROM changelog))"
+        " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq"
+    )
+    for name, event, table, ref in (
+        ("marks_insert", "INSERT", "marks", "NEW"),
+        ("marks_update", "UPDATE", "marks", "NEW"),
+        ("tags_insert", "INSERT", "tags", "NEW"),
+        ("tags_delete", "DELETE", "tags", "OLD"),
+    ):
+        conn.execute(
+            f"CREATE TRIGGER changelog_{name} AFTER {event} ON {table}"
+            f" BEGIN {bump.format(ref=ref)}; END"
+        )
+
+
 #: Ordered upgrade steps; ``MIGRATIONS[i]`` takes a version-``i`` database to
 #: version ``i + 1``.  Each runs inside the one transaction that also bumps
 #: ``user_version``, so a failed upgrade leaves the database untouched.
-MIGRATIONS: tuple[Migration, ...] = (_migrate_to_v1, _migrate_to_v2)
+MIGRATIONS: tuple[Migration, ...] = (_migrate_to_v1, _migrate_to_v2, _migrate_to_v3)
 
 
 # --------------------------------------------------------------------------- errors
@@ -198,11 +235,15 @@ def _is_corrupt(exc: sqlite3.Error) -> bool:
     return "file is not a database" in text or "malformed" in text
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+def _is_busy(exc: BaseException) -> bool:
     code = _primary_code(exc) if isinstance(exc, sqlite3.Error) else None
-    if code == sqlite3.SQLITE_BUSY:
-        return f"database is locked by another process for over {BUSY_TIMEOUT_S:g} s"
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _reason(exc: BaseException, wait: float = BUSY_TIMEOUT_S) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if _is_busy(exc):
+        return f"database is locked by another process (waited {wait:g} s)"
     return text.splitlines()[0]
 
 
@@ -229,6 +270,7 @@ class StateStore:
         *,
         readonly: bool = False,
         clock: Callable[[], float] = time.time,
+        write_wait: float = BUSY_TIMEOUT_S,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.path: Path = self.data_dir / DB_FILENAME
@@ -237,6 +279,9 @@ class StateStore:
         self._local_commits = 0
         self._closed = False
         self._readonly_reason: str | None = "opened read-only" if readonly else None
+        #: Seconds a write waits for another process's lock before StateBusyError.
+        self.write_wait = write_wait
+        self._setup_pending = False  # the write probe and migration still to do
         self._conn = self._open(readonly)
 
     # ---------------------------------------------------------------- opening
@@ -284,10 +329,14 @@ class StateStore:
             conn.execute("PRAGMA foreign_keys = ON")
             if str(mode).lower() != "wal":
                 raise sqlite3.OperationalError(f"could not enable WAL (journal_mode={mode})")
-            # Probe for write access without changing anything.
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-            self._migrate(conn, existed)
+            self._set_wait(conn, self.write_wait)
+            try:
+                self._setup_writes(conn, existed)
+            except sqlite3.Error as exc:
+                if not (existed and _is_busy(exc)):
+                    raise
+                # Another process is writing: readable now, writable later.
+                self._setup_pending = True
         except sqlite3.Error as exc:
             conn.close()
             if _is_corrupt(exc):
@@ -298,6 +347,16 @@ class StateStore:
             conn.close()
             raise
         return conn
+
+    def _setup_writes(self, conn: sqlite3.Connection, existed: bool) -> None:
+        """Probe for write access without changing anything, then migrate."""
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        self._migrate(conn, existed)
+
+    @staticmethod
+    def _set_wait(conn: sqlite3.Connection, seconds: float) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
 
     def _precheck(self) -> None:
         """Check an existing file through a read-only connection.
@@ -408,14 +467,8 @@ class StateStore:
         os.replace(tmp, dest)
 
     def _move_aside(self, exc: sqlite3.Error) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        dest = self.path.with_name(f"{DB_FILENAME}.corrupt-{stamp}")
-        n = 1
-        while dest.exists():
-            dest = self.path.with_name(f"{DB_FILENAME}.corrupt-{stamp}-{n}")
-            n += 1
         try:
-            os.rename(self.path, dest)
+            dest = fsutil.move_aside(self.path, "corrupt")
         except OSError as err:
             raise StateCorruptError(
                 f"state database {self.path} is damaged ({_reason(exc)}) and could not be "
@@ -423,13 +476,6 @@ class StateStore:
                 self.path,
                 None,
             ) from exc
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists():
-                try:
-                    os.rename(side, dest.with_name(dest.name + suffix))
-                except OSError:
-                    pass
         raise StateCorruptError(
             f"state database {self.path} is damaged ({_reason(exc)}); moved it to {dest} "
             f"and will start a new one next time",
@@ -494,9 +540,19 @@ class StateStore:
                 raise StateError(f"cannot save: {self._readonly_reason} ({self.path})")
             conn = self._conn
             try:
+                self._set_wait(conn, self.write_wait)
+                if self._setup_pending:
+                    self._setup_writes(conn, True)
+                    self._setup_pending = False
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StateError(f"cannot save: {_reason(exc)} ({self.path})") from exc
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                message = f"cannot save: {_reason(exc, self.write_wait)} ({self.path})"
+                if _is_busy(exc):
+                    raise StateBusyError(message) from exc
+                raise StateError(message) from exc
             before = conn.total_changes
             try:
                 yield conn
@@ -508,10 +564,46 @@ class StateStore:
                     except sqlite3.Error:
                         pass
                 if isinstance(exc, sqlite3.Error):
-                    raise StateError(f"cannot save: {_reason(exc)} ({self.path})") from exc
+                    message = f"cannot save: {_reason(exc, self.write_wait)} ({self.path})"
+                    if _is_busy(exc):
+                        raise StateBusyError(message) from exc
+                    raise StateError(message) from exc
                 raise
             if count_noop or conn.total_changes != before:
                 self._local_commits += 1
+
+    def retry_while_busy(self, write: Callable[[], _T], *, timeout: float = 60.0) -> _T:
+        """``write()``, tried again each time another process's lock is released.
+
+        For a worker thread: the waiting happens on a connection of its own,
+        outside the store's lock, so other threads read and write meanwhile.
+        Raises :class:`StateBusyError` when the lock is still held after
+        ``timeout`` seconds, and any other error of ``write`` at once.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return write()
+            except StateBusyError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                self._wait_for_lock(min(left, 1.0))
+
+    def _wait_for_lock(self, seconds: float) -> None:
+        """Return when the write lock is free (or after ``seconds``), holding nothing."""
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=seconds, isolation_level=None)
+        except sqlite3.Error:
+            return
+        try:
+            self._set_wait(conn, seconds)
+            conn.execute("BEGIN IMMEDIATE")  # SQLite's busy handler does the waiting
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        finally:
+            conn.close()
 
     @staticmethod
     def _check_id(paper_id: str) -> str:
@@ -628,6 +720,27 @@ class StateStore:
         """Every tag in use and how many papers carry it."""
         with self._reading() as conn:
             return dict(conn.execute("SELECT tag, COUNT(*) FROM tags GROUP BY tag ORDER BY tag"))
+
+    def change_seq(self) -> int:
+        """The newest number of the change log (see :meth:`changed_since`)."""
+        with self._reading() as conn:
+            return int(conn.execute("SELECT coalesce(max(seq), 0) FROM changelog").fetchone()[0])
+
+    def changed_since(self, seq: int) -> tuple[int, dict[str, Mark]]:
+        """The marks of the papers changed after change number ``seq``, and
+        the newest number: a reload reads what changed, not every mark."""
+        with self._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                rows = conn.execute(
+                    "SELECT id, seq FROM changelog WHERE seq > ? ORDER BY seq", (seq,)
+                ).fetchall()
+                ids = [r[0] for r in rows]
+                newest = max((int(r[1]) for r in rows), default=seq)
+                found = self._load_many(conn, ids)
+            finally:
+                conn.execute("COMMIT")
+        return newest, {i: found.get(i) or Mark(i) for i in ids}
 
     def data_version(self) -> int:
         """A number that changes whenever the stored state changes.

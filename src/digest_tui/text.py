@@ -9,7 +9,10 @@ builds ``rich.text.Text`` objects from plain strings, never markup strings.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from digest_tui.links import is_web_url
+
+__all__ = ["is_web_url", "one_line", "strip_controls", "visible"]
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC / DCS / SOS / PM / APC
 # (ESC ] ... BEL or ST), and two-character escapes.  The 8-bit C1 forms
@@ -51,19 +54,23 @@ def one_line(text: str) -> str:
     return _SPACES_RE.sub(" ", strip_controls(text)).strip()
 
 
-def is_web_url(url: str | None) -> bool:
-    """True only for absolute http(s) URLs with a host and no controls or spaces."""
-    if not url:
-        return False
-    lowered = url.lower()
-    if not (lowered.startswith("https://") or lowered.startswith("http://")):
-        return False
-    rest = url.split("://", 1)[1]
-    if not rest or rest[0] in "/?#":
-        return False
-    return not any(
-        ord(c) < 0x21
-        or 0x7F <= ord(c) <= 0x9F
-        or unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp")
-        for c in url
-    )
+# Everything a terminal could act on, or that would break a line: C0 (with tab
+# and newline), DEL, C1, and the Unicode format, separator and bidi characters.
+_UNPRINTABLE_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible(text: str) -> str:
+    """``text`` on one line with every control or format character shown as an escape.
+
+    For messages that echo a name the user typed or a file is called
+    (``no such file: 'nope\\x1b]0;X\\x07'``): nothing reaches the terminal
+    raw, and the user still sees exactly what was there.
+    """
+
+    def escape(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNPRINTABLE_RE.sub(escape, text)

@@ -74,7 +74,7 @@ async def test_digests_removed_and_changed_while_open(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         # Move to a paper of the fields-format seed and look at it.
-        app.jump_to_pid(app.library.pid_of("2011.10904") or 0)
+        app.jump_to_id("2011.10904")
         await settle(pilot)
         assert current_id(app) == "2011.10904"
         # A `git pull` removes that digest and rewrites another one.

@@ -533,7 +533,7 @@ async def test_generated_summary_lines_are_shown_in_the_detail_pane(
     app = make_app(roots=[folder])
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.jump_to_pid(app.library.pid_of("2602.03001") or 0)
+        app.jump_to_id("2602.03001")
         await settle(pilot)
         text = detail_text(app)
         assert "Seeing Through Frosted Glass [Extended]" in text  # literally, not markup

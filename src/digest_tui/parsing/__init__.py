@@ -53,7 +53,9 @@ __all__ = [
 
 # 2: NUL bytes, truncation, two formats, long fields and warning caps (hostile input).
 # 3: formats arxiv_email, arxiv_rss, cv_arxiv_daily, ai_enhanced; Paper.extras.
-PARSER_VERSION: int = 3
+# 4: TeX as Unicode text (title_tex, abstract_tex kept), affiliations, the highest
+#    version's fields win within a file, arXiv-only categories, RSS 2.0 as plain text.
+PARSER_VERSION: int = 4
 
 # The sniffers look at content only, never file names.  On a tie (never in
 # practice: the formats' markers differ) the first listed wins.

@@ -12,10 +12,10 @@ import datetime
 import html
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
+from digest_tui import links, tex
 from digest_tui.models import Appearance, Paper, ParseWarning
-from digest_tui.text import is_web_url, strip_controls
+from digest_tui.text import strip_controls
 
 # --------------------------------------------------------------------------
 # Lines
@@ -107,48 +107,28 @@ def find_arxiv_id(text: str) -> tuple[str, int | None] | None:
 
 
 def abs_url_for(paper_id: str, version: int | None) -> str:
-    return f"https://arxiv.org/abs/{paper_id}" + (f"v{version}" if version else "")
+    return links.abs_url(paper_id, version)
 
 
 def pdf_url_for(paper_id: str, version: int | None) -> str:
-    return f"https://arxiv.org/pdf/{paper_id}" + (f"v{version}" if version else "")
-
-
-# The rule of digest_tui.text.is_web_url (absolute http(s), a host, no
-# controls or spaces); the regex is a fast path for ASCII URLs, and others
-# also go through is_web_url, which refuses format characters such as
-# U+200B or U+FEFF that the regex lets through.
-_WEB_URL_RE = re.compile(
-    r"https?://[^\s\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069/?#]"
-    r"[^\s\x00-\x20\x7f-\x9f\u202a-\u202e\u2066-\u2069]{0,4000}",
-    re.IGNORECASE,
-)
+    return links.pdf_url(paper_id, version)
 
 
 def web_url(url: str | None) -> str | None:
-    """``url`` when it is a safe absolute http(s) URL, else None."""
-    if url is None:
-        return None
-    url = url.strip()
-    if _WEB_URL_RE.fullmatch(url) is None:
-        return None
-    return url if url.isascii() or is_web_url(url) else None
+    """``url`` (stripped) in canonical form when it is a safe http(s) URL, else None.
+
+    The rule is :func:`digest_tui.links.canonical_url`.
+    """
+    return None if url is None else links.canonical_url(url.strip())
 
 
 def arxiv_link(url: str | None) -> str | None:
-    """``url`` when it is a safe http(s) link on arxiv.org (or a subdomain).
+    """``url`` in canonical form when it is a safe http(s) link on arxiv.org.
 
     A digest is someone else's file: its "PDF" link must not lead elsewhere.
     Callers fall back to the canonical arxiv.org link for the paper's id.
     """
-    url = web_url(url)
-    if url is None:
-        return None
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return None
-    return url if host == "arxiv.org" or host.endswith(".arxiv.org") else None
+    return None if url is None else links.arxiv_link(url.strip())
 
 
 # --------------------------------------------------------------------------
@@ -240,8 +220,22 @@ _CATEGORY_RE = re.compile(r"[a-z][a-z-]{0,20}(?:\.[A-Za-z][A-Za-z-]{0,20})?")
 _HEADER_CATEGORY_RE = re.compile(r"[\w.-]{1,40}", re.ASCII)
 
 
+# arXiv's archives, current and retired: a category is one of them, alone or
+# with a subject class ("cs.CV", "hep-th", "math.GT").  Anything else that
+# looks like a name ("org", "ams.org", "none") is not a category.
+_ARCHIVES = frozenset(
+    "cs math stat eess econ physics astro-ph cond-mat gr-qc hep-ex hep-lat hep-ph hep-th"
+    " math-ph nlin nucl-ex nucl-th quant-ph q-bio q-fin cmp-lg adap-org alg-geom"
+    " chao-dyn comp-gas dg-ga funct-an mtrl-th patt-sol q-alg solv-int supr-con chem-ph"
+    " ao-sci atom-ph bayes-an acc-phys plasm-ph".split()
+)
+
+
 def is_category(value: str) -> bool:
-    return _CATEGORY_RE.fullmatch(value) is not None
+    """True for an arXiv category name (``cs.CV``, ``hep-th``), never other words."""
+    if _CATEGORY_RE.fullmatch(value) is None:
+        return False
+    return value.partition(".")[0] in _ARCHIVES
 
 
 def header_category(value: str) -> str | None:
@@ -291,16 +285,115 @@ def _parse_categories(value: str) -> tuple[tuple[str, ...], str | None]:
     return tuple(cats), primary
 
 
-def split_authors(value: str | None, plain: bool = False) -> list[str]:
+def split_authors(value: str | None, plain: bool = False, markup: bool = True) -> list[str]:
+    """``A, B (MIT, CSAIL), C`` -> names (see :func:`authors_and_affiliations`)."""
+    return authors_and_affiliations(value, plain, markup)[0]
+
+
+_LEGEND_ITEM_RE = re.compile(r"\(\s{0,3}(\w{1,6})\s{0,3}\)\s{0,5}(.*)", re.S)
+_LABEL_SPLIT_RE = re.compile(r"\s*(?:,|\band\b|&)\s*|\s+")
+
+
+def _split_outside(text: str, and_words: bool) -> list[str]:
+    """Split at commas (and `` and ``) that are not inside parentheses."""
+    if "(" not in text and "[" not in text:
+        pieces = text.split(",")
+        if and_words:
+            pieces = [q for p in pieces for q in re.split(r"\s+and\s+", p)]
+        return pieces
+    parts: list[str] = []
+    depth, start, i, n = 0, 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            if c == ",":
+                parts.append(text[start:i])
+                start = i + 1
+            elif and_words and c == "a" and text.startswith("and", i) and text[i - 1 : i].isspace():
+                after = text[i + 3 : i + 4]
+                if after.isspace():
+                    parts.append(text[start:i])
+                    start = i + 4
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _trailing_group(item: str) -> tuple[str, str] | None:
+    """``Name (Aff, Lab)`` -> (``Name``, ``Aff, Lab``); None without a final group."""
+    if not item.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(item) - 1, -1, -1):
+        c = item[i]
+        if c == ")":
+            depth += 1
+        elif c == "(":
+            depth -= 1
+            if depth == 0:
+                return item[:i].rstrip(), item[i + 1 : -1].strip()
+    return None
+
+
+def _legend(text: str) -> dict[str, str]:
+    """``(1) MIT, CSAIL, (2) CMU`` -> {"1": "MIT, CSAIL", "2": "CMU"}."""
+    legend: dict[str, str] = {}
+    last: str | None = None
+    for part in _split_outside(text, False):
+        m = _LEGEND_ITEM_RE.fullmatch(part.strip())
+        if m is not None:
+            last = m.group(1)
+            legend[last] = m.group(2).strip()
+        elif last is not None and part.strip():
+            legend[last] = f"{legend[last]}, {part.strip()}"
+    return legend
+
+
+def authors_and_affiliations(
+    value: str | None, plain: bool = False, markup: bool = True, and_words: bool = False
+) -> tuple[list[str], dict[str, str]]:
+    """Author names and their affiliations from an author field.
+
+    Names are split at commas outside parentheses (and at `` and `` with
+    ``and_words``); a final ``(...)`` is the affiliation, kept apart from the
+    name.  arXiv's numbered form ``A (1), B (1, 2) ((1) MIT, (2) CMU)`` gives
+    each name the affiliations its numbers stand for.
+    """
     value = absent(value)
     if value is None:
-        return []
+        return [], {}
     authors: list[str] = []
-    for raw in clean_inline(value, plain).split(","):
-        name = raw.strip()
-        if name and name != "None":
-            authors.append(name)
-    return authors
+    labels: dict[str, str] = {}
+    legend: dict[str, str] = {}
+    for raw in _split_outside(clean_inline(value, plain, markup), and_words):
+        item = raw.strip()
+        if and_words and item.lower().startswith("and "):
+            item = item[4:].strip()
+        if not item or item == "None":
+            continue
+        group = _trailing_group(item)
+        if group is not None and group[1].startswith("("):
+            legend.update(_legend(group[1]))  # "... ((1) MIT, (2) CMU)"
+            item = group[0]
+            group = _trailing_group(item)
+        if group is not None and group[0]:
+            item = group[0]
+            if group[1]:
+                labels[item] = group[1]
+        if item:
+            authors.append(item)
+    affiliations: dict[str, str] = {}
+    for name, label in labels.items():
+        keys = [k for k in _LABEL_SPLIT_RE.split(label) if k]
+        if legend and keys and all(k in legend for k in keys):
+            affiliations[name] = "; ".join(legend[k] for k in keys)
+        else:
+            affiliations[name] = label
+    return authors, affiliations
 
 
 # --------------------------------------------------------------------------
@@ -322,74 +415,7 @@ _TAG_RE = re.compile(
     re.IGNORECASE,
 )
 
-_BRACED = r"((?:[^{}]|\{[^{}]{0,500}\}){0,3000})"
-_TEX_CMD_RE = re.compile(
-    r"\\(?:emph|textbf|textit|texttt|textsl|textrm|textsc|textsf|textup|textnormal|"
-    r"mbox|url|underline)\s{0,5}\{" + _BRACED + r"\}"
-)
-_TEX_DECL_RE = re.compile(
-    r"\{\\(?:em|it|bf|sl|sc|tt|rm|sf|bfseries|itshape|ttfamily|mdseries)(?![A-Za-z])\s{0,5}"
-    + _BRACED
-    + r"\}"
-)
-_TEX_LINK_RE = re.compile(
-    r"\\(href|hyperlink)\s{0,5}\{([^{}]{0,2000})\}\s{0,5}\{" + _BRACED + r"\}"
-)
-_TEX_ESCAPES_RE = re.compile(r"\\([%&#])")
-# Inline math: no whitespace just inside the dollars (so "$5 and $10" stays).
-_MATH_RE = re.compile(r"\$([^$\s](?:[^$]{0,118}[^$\s])?)\$")
-_MATH_CMD_RE = re.compile(r"\\([A-Za-z]+)(?![A-Za-z])\s?")
-_MATH_SYMBOLS = {
-    "colon": ":",
-    "times": "×",
-    "cdot": "·",
-    "pm": "±",
-    "mp": "∓",
-    "leq": "≤",
-    "le": "≤",
-    "geq": "≥",
-    "ge": "≥",
-    "neq": "≠",
-    "ne": "≠",
-    "approx": "≈",
-    "sim": "~",
-    "simeq": "≃",
-    "infty": "∞",
-    "to": "→",
-    "rightarrow": "→",
-    "leftarrow": "←",
-    "Rightarrow": "⇒",
-    "deg": "°",
-    "circ": "°",
-    "ell": "ℓ",
-    "alpha": "α",
-    "beta": "β",
-    "gamma": "γ",
-    "delta": "δ",
-    "epsilon": "ε",
-    "varepsilon": "ε",
-    "theta": "θ",
-    "lambda": "λ",
-    "mu": "μ",
-    "pi": "π",
-    "rho": "ρ",
-    "sigma": "σ",
-    "tau": "τ",
-    "phi": "φ",
-    "omega": "ω",
-    "Delta": "Δ",
-    "Omega": "Ω",
-}
-_MATH_UNSAFE = frozenset("\\^_{}")
 _PARAGRAPH_RE = re.compile(r"\n[^\S\n]*\n\s*")
-
-
-def _tex_link(m: re.Match[str]) -> str:
-    """``\\href{url}{text}`` -> "text (url)"; ``\\hyperlink{target}{text}`` -> text."""
-    target, text = m.group(2).strip(), m.group(3).strip()
-    if m.group(1) == "hyperlink" or not target or target == text:
-        return text
-    return f"{text} ({target})" if text else target
 
 
 def _link_text(m: re.Match[str]) -> str:
@@ -407,19 +433,6 @@ def _link_text(m: re.Match[str]) -> str:
     return f"{text} ({url})"
 
 
-def _math_symbol(m: re.Match[str]) -> str:
-    return _MATH_SYMBOLS.get(m.group(1), m.group(0))
-
-
-def _simple_math(m: re.Match[str]) -> str:
-    body = m.group(1)
-    if "\\" in body:
-        body = _MATH_CMD_RE.sub(_math_symbol, body)
-    if _MATH_UNSAFE.isdisjoint(body):
-        return body
-    return m.group(0)
-
-
 def is_plain(text: str) -> bool:
     """True when ``text`` holds no controls and no whitespace but spaces and newlines.
 
@@ -429,12 +442,15 @@ def is_plain(text: str) -> bool:
     return (text.replace("\n", " ") if "\n" in text else text).isprintable()
 
 
-def _clean_markup(text: str, breaks: str, plain: bool) -> tuple[str, bool]:
-    """Decode HTML, make simple LaTeX readable, remove controls.
+def _clean_markup(text: str, breaks: str, plain: bool, markup: bool) -> tuple[str, bool]:
+    """Decode HTML (when ``markup``), remove controls.
 
-    ``breaks`` is what a ``<br>`` becomes.  Whitespace is not collapsed here.
-    Returns the text and whether it is still plain (see :func:`is_plain`).
+    ``breaks`` is what a ``<br>`` becomes.  Whitespace is not collapsed here,
+    and TeX is left as written (see :func:`finish_paper`).  Returns the text
+    and whether it is still plain (see :func:`is_plain`).
     """
+    if not markup:
+        return (text, True) if plain or is_plain(text) else (strip_controls(text), False)
     if "<" in text:
         if "<a" in text or "<A" in text:
             text = _A_RE.sub(_link_text, text)
@@ -449,18 +465,6 @@ def _clean_markup(text: str, breaks: str, plain: bool) -> tuple[str, bool]:
         plain = is_plain(text)
         if not plain:
             text = strip_controls(text)
-    if "\\" in text:
-        if "{" in text:
-            if "\\h" in text:
-                text = _TEX_LINK_RE.sub(_tex_link, text)
-            for _ in range(3):
-                new = _TEX_DECL_RE.sub(r"\1", _TEX_CMD_RE.sub(r"\1", text))
-                if new == text:
-                    break
-                text = new
-        text = _TEX_ESCAPES_RE.sub(r"\1", text)
-    if "$" in text:
-        text = _MATH_RE.sub(_simple_math, text)
     return text, plain
 
 
@@ -488,23 +492,27 @@ def too_long(texts: Iterable[str]) -> bool:
     return any(len(t) > MAX_FIELD_CHARS for t in texts)
 
 
-def clean_inline(text: str, plain: bool = False) -> str:
-    """One line of safe, readable text (titles, authors, comments, ...)."""
+def clean_inline(text: str, plain: bool = False, markup: bool = True) -> str:
+    """One line of safe text (titles, authors, comments, ...).
+
+    HTML is decoded unless ``markup`` is False (text that is plain text, where
+    ``<EOS>`` or ``&lt;`` are what the author wrote).
+    """
     if not text:
         return ""
     if len(text) > MAX_FIELD_CHARS:
         text = text[:MAX_FIELD_CHARS]
-    text, plain = _clean_markup(text, " ", plain)
+    text, plain = _clean_markup(text, " ", plain, markup)
     return collapse(text, plain)
 
 
-def clean_abstract(text: str, plain: bool = False) -> str:
-    """Safe, readable abstract text; paragraphs separated by a blank line."""
+def clean_abstract(text: str, plain: bool = False, markup: bool = True) -> str:
+    """Safe abstract text; paragraphs separated by a blank line (see :func:`clean_inline`)."""
     if not text:
         return ""
     if len(text) > MAX_FIELD_CHARS:
         text = text[:MAX_FIELD_CHARS]
-    text, plain = _clean_markup(text, "\n\n", plain)
+    text, plain = _clean_markup(text, "\n\n", plain, markup)
     if "\n" not in text:
         return collapse(text, plain)
     paragraphs = (collapse(p, plain) for p in _PARAGRAPH_RE.split(text))
@@ -515,8 +523,16 @@ def clean_abstract(text: str, plain: bool = False) -> str:
 # Collecting papers
 # --------------------------------------------------------------------------
 
-_FILLABLE = (
+# What a paper's entry says, taken from the entry of the highest version
+# (a field that entry lacks is taken from another).
+_FIELDS = (
+    "title",
+    "title_tex",
+    "authors",
+    "affiliations",
     "abstract",
+    "abstract_tex",
+    "categories",
     "primary_category",
     "pdf_url",
     "abs_url",
@@ -526,6 +542,59 @@ _FILLABLE = (
     "journal_ref",
     "doi",
 )
+# Fields that go with another: taken from the same entry as it.
+_COMPANIONS = {"title": "title_tex", "abstract": "abstract_tex", "authors": "affiliations"}
+_FOLLOWERS = frozenset(_COMPANIONS.values())
+
+
+def _tex_field(text: str, paragraphs: bool, names: bool) -> tuple[str, str | None]:
+    """Readable text of a TeX field (whitespace collapsed) and what was guessed."""
+    converted = tex.convert(text, names=names)
+    if not paragraphs or "\n" not in converted.text:
+        return collapse(converted.text), converted.problem
+    parts = (collapse(p) for p in _PARAGRAPH_RE.split(converted.text))
+    return "\n\n".join(p for p in parts if p), converted.problem
+
+
+def finish_paper(paper: Paper) -> list[str]:
+    """Make the TeX in a parsed paper readable; what had to be guessed, per field.
+
+    Title and abstract keep their TeX form in ``title_tex`` / ``abstract_tex``
+    (when it differs); names, affiliations, comments and the journal are
+    only shown, so only their readable form is kept.
+    """
+    problems: list[str] = []
+
+    def text(value: str, what: str, paragraphs: bool = False) -> str:
+        if not tex.has_tex(value):
+            return value
+        readable, problem = _tex_field(value, paragraphs, what == "author name")
+        if problem is not None:
+            problems.append(f"{what}: {problem}")
+        return readable
+
+    if tex.has_tex(paper.title):
+        readable = text(paper.title, "title")
+        if readable != paper.title:
+            paper.title_tex, paper.title = paper.title, readable
+    if tex.has_tex(paper.abstract):
+        readable = text(paper.abstract, "abstract", paragraphs=True)
+        if readable != paper.abstract:
+            paper.abstract_tex, paper.abstract = paper.abstract, readable
+    if any(tex.has_tex(a) for a in paper.authors):
+        paper.authors = [text(a, "author name") for a in paper.authors]
+    if paper.affiliations and any(tex.has_tex(k + v) for k, v in paper.affiliations.items()):
+        paper.affiliations = {
+            text(k, "author name"): text(v, "affiliation") for k, v in paper.affiliations.items()
+        }
+    if paper.comment and tex.has_tex(paper.comment):
+        paper.comment = text(paper.comment, "comment")
+    if paper.journal_ref and tex.has_tex(paper.journal_ref):
+        paper.journal_ref = text(paper.journal_ref, "journal reference")
+    for key, value in paper.extras.items():
+        if tex.has_tex(value) and not links.is_web_url(value):
+            paper.extras[key] = text(value, key, paragraphs=True)
+    return problems
 
 
 # Warnings kept per file; the rest are only counted (see digest_tui.parsing).
@@ -563,6 +632,13 @@ class Collector:
         return self._by_id.get(paper_id)
 
     def add(self, paper: Paper, appearance: Appearance) -> None:
+        """Collect a parsed paper: its TeX made readable, merged with an earlier entry.
+
+        Of two entries of one paper, the one of the higher version gives every
+        field it has; the other fills only what it lacks.
+        """
+        for problem in finish_paper(paper):
+            self.warn(appearance.line, f"TeX kept as written in the {problem}")
         old = self._by_id.get(paper.id)
         if old is None:
             paper.appearances.append(appearance)
@@ -570,19 +646,23 @@ class Collector:
             self.papers.append(paper)
             return
         old.appearances.append(appearance)
-        if paper.version is not None and (old.version is None or paper.version > old.version):
+        newer = paper.version is not None and (old.version is None or paper.version > old.version)
+        if newer:
             old.version = paper.version
-        if not old.title:
-            old.title = paper.title
-        if not old.authors:
-            old.authors = paper.authors
-        if not old.categories:
-            old.categories = paper.categories
-        for name in _FILLABLE:
-            if not getattr(old, name) and getattr(paper, name):
-                setattr(old, name, getattr(paper, name))
-        for key, value in paper.extras.items():
-            old.extras.setdefault(key, value)
+        first, second = (paper, old) if newer else (old, paper)
+        for name in _FIELDS:
+            if name in _FOLLOWERS:
+                continue
+            value = getattr(first, name) or getattr(second, name)
+            source = first if getattr(first, name) else second
+            setattr(old, name, value)
+            companion = _COMPANIONS.get(name)
+            if companion is not None:
+                setattr(old, companion, getattr(source, companion))
+        extras = dict(first.extras)
+        for key, value in second.extras.items():
+            extras.setdefault(key, value)
+        old.extras = extras
 
 
 # --------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from digest_tui.parsing._common import (
     Collector,
     abs_url_for,
     arxiv_link,
+    authors_and_affiliations,
     clean_abstract,
     clean_inline,
     date_from_name,
@@ -131,17 +132,16 @@ def parse(text: str, source: str) -> ParseResult:
             value = clean_inline(joined.get(key, ""), plain)
             if value:
                 extras[key] = value
-        authors: list[str] = []
-        if authors_line:
-            for name in clean_inline(authors_line.strip().strip("*"), plain).split(","):
-                if name.strip():
-                    authors.append(name.strip())
+        authors, affiliations = authors_and_affiliations(
+            authors_line.strip().strip("*") if authors_line else None, plain
+        )
         abstract_lines = fields.get("Abstract", [])
         paper = Paper(
             id=paper_id,
             title=title,
             version=version,
             authors=authors,
+            affiliations=affiliations,
             abstract=clean_abstract(indented_paragraphs(abstract_lines), plain),
             categories=categories,
             primary_category=primary,

@@ -50,6 +50,7 @@ from digest_tui.parsing._common import (
     Collector,
     abs_url_for,
     arxiv_link,
+    authors_and_affiliations,
     clean_abstract,
     clean_inline,
     indented_paragraphs,
@@ -210,19 +211,6 @@ def _listing_date(m: re.Match[str]) -> str | None:
     return next_weekday(day).isoformat()
 
 
-def _authors(value: str, plain: bool) -> list[str]:
-    """``A, B, C and D`` / ``A, B,\\n and C`` -> names."""
-    authors: list[str] = []
-    for raw in clean_inline(value, plain).split(","):
-        for part in re.split(r"\s+and\s+", raw.strip()):
-            name = part.strip()
-            if name.lower().startswith("and "):
-                name = name[4:].strip()
-            if name:
-                authors.append(name)
-    return authors
-
-
 def parse(text: str, source: str) -> ParseResult:
     result = ParseResult(source=source, format=NAME)
     out = Collector(source)
@@ -312,11 +300,15 @@ def parse(text: str, source: str) -> ParseResult:
         comment = clean_inline(joined.get("comments", ""), plain) or None
         journal = clean_inline(joined.get("journal-ref", ""), plain) or None
         doi = clean_inline(joined.get("doi", ""), plain) or None
+        authors, affiliations = authors_and_affiliations(
+            joined.get("authors", ""), plain, and_words=True
+        )
         paper = Paper(
             id=paper_id,
             title=title,
             version=version,
-            authors=_authors(joined.get("authors", ""), plain),
+            authors=authors,
+            affiliations=affiliations,
             abstract=clean_abstract(indented_paragraphs(abstract), plain) if abstract else "",
             categories=categories,
             primary_category=primary,

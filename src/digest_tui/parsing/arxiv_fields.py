@@ -31,6 +31,7 @@ from digest_tui.parsing._common import (
     abs_url_for,
     absent,
     arxiv_link,
+    authors_and_affiliations,
     clean_abstract,
     clean_inline,
     find_arxiv_id,
@@ -41,7 +42,6 @@ from digest_tui.parsing._common import (
     normalize_id,
     parse_categories,
     pdf_url_for,
-    split_authors,
     split_lines,
     too_long,
     web_url,
@@ -201,11 +201,13 @@ def parse(text: str, source: str) -> ParseResult:
         comment = absent(joined.get("comment"))
         journal = absent(joined.get("journal"))
         doi = absent(joined.get("doi"))
+        authors, affiliations = authors_and_affiliations(joined.get("authors"), plain)
         paper = Paper(
             id=paper_id,
             title=title,
             version=version,
-            authors=split_authors(joined.get("authors"), plain),
+            authors=authors,
+            affiliations=affiliations,
             abstract=abstract if abstract != "None" else "",
             categories=categories,
             primary_category=primary,

@@ -17,6 +17,17 @@ Two generations of arXiv's feeds::
     <guid>oai:arXiv.org:2403.13826v1</guid><category>cs.CV</category> ...
     <arxiv:announce_type>new</arxiv:announce_type><dc:creator>A, B</dc:creator>
 
+RSS 2.0 descriptions, titles and authors are plain text (``<EOS>`` or
+``0<p<1`` once its entities are decoded is what the author wrote); RSS 1.0
+descriptions and authors are HTML, cleaned as such.
+
+Bounds: feedparser runs a regex on author fields that is quadratic in their
+length (a 64 KB ``dc:creator`` took 32 s).  So the text of every author-like
+element (``dc:creator``, ``author``, ``dc:publisher``, ...) is taken out of
+the XML before feedparser sees it, replaced by a short placeholder, and read
+here; every other run of text or attribute feedparser gets is cut to
+:data:`MAX_FIELD_CHARS` (feedparser is linear on those).
+
 The XML goes to feedparser as bytes in a stream, never as a string (a string
 may be taken for a URL or a file name and fetched or opened), so nothing is
 ever fetched; expat does not load external entities.  feedparser is imported
@@ -33,6 +44,7 @@ an entry's line is that of its ``<item`` tag.
 from __future__ import annotations
 
 import datetime
+import html
 import io
 import re
 from typing import Any
@@ -40,17 +52,18 @@ from typing import Any
 from digest_tui.models import Appearance, Paper, ParseResult
 from digest_tui.parsing._common import (
     FIELD_CUT,
+    MAX_FIELD_CHARS,
     Collector,
     abs_url_for,
     absent,
     arxiv_link,
+    authors_and_affiliations,
     clean_abstract,
     clean_inline,
     indented_paragraphs,
     is_category,
     normalize_id,
     pdf_url_for,
-    split_authors,
     too_long,
 )
 
@@ -75,6 +88,88 @@ _DESCRIPTION_RE = re.compile(
 _ANCHOR_RE = re.compile(r"<a\s[^<>]{0,2000}>([^<]{0,1000})</a\s*>", re.I)
 _PARA_RE = re.compile(r"</p>\s*<p[^<>]{0,200}>", re.I)
 _CHANNEL_TITLE_RE = re.compile(r"\s*(\S{1,40})\s+updates\s+on\s+arXiv", re.I)
+# The opening tag of an element whose text feedparser reads as a person.
+_PERSON_RE = re.compile(
+    r"<((?:[A-Za-z][\w.-]{0,40}:)?(?:creator|author|contributor|publisher|webMaster"
+    r"|managingEditor|owner|name|email))(?=[\s/>])[^<>]{0,2000}+(?<!/)>",
+    re.I,
+)
+_PLACEHOLDER = "dtui-person-"
+_PLACEHOLDER_RE = re.compile(r"dtui-person-(\d{1,9})")
+_CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+# Each match takes a whole run, so finding them is linear (a pattern such as
+# "[^<>]{100001,}" would retry from every character of every shorter run).
+_RUN_RE = re.compile(r"[^<>]++")
+
+
+def _cut_run(run: str) -> str:
+    run = run[:MAX_FIELD_CHARS]
+    amp = run.rfind("&", len(run) - 12)
+    return run[:amp] if amp >= 0 and ";" not in run[amp:] else run
+
+
+def _cut_long_runs(text: str) -> tuple[str, bool]:
+    """``text`` with every run of text or attributes cut to :data:`MAX_FIELD_CHARS`."""
+    parts: list[str] = []
+    pos = 0
+    for m in _RUN_RE.finditer(text):
+        if m.end() - m.start() > MAX_FIELD_CHARS:
+            parts.append(text[pos : m.start()])
+            parts.append(_cut_run(m.group()))
+            pos = m.end()
+    if not parts:
+        return text, False
+    parts.append(text[pos:])
+    return "".join(parts), True
+
+
+def bound_feed(text: str) -> tuple[str, list[str], bool]:
+    """The XML as feedparser may see it, the person texts taken out, whether cut.
+
+    Each author-like element's content becomes ``dtui-person-N`` (N indexes
+    the list); every other run longer than :data:`MAX_FIELD_CHARS` is cut.
+    One pass each, linear in the length of ``text``.
+    """
+    people: list[str] = []
+    parts: list[str] = []
+    pos = 0
+    while True:
+        m = _PERSON_RE.search(text, pos)
+        if m is None:
+            break
+        close = text.find(f"</{m.group(1)}", m.end())
+        if close < 0:  # never closed: drop the tag, so nothing reads as a person
+            parts.append(text[pos : m.start()])
+            pos = m.end()
+            continue
+        parts.append(text[pos : m.end()])
+        parts.append(f"{_PLACEHOLDER}{len(people)}")
+        people.append(_xml_text(text[m.end() : min(close, m.end() + MAX_FIELD_CHARS)]))
+        pos = close
+    if people:
+        parts.append(text[pos:])
+        text = "".join(parts)
+    cut = False
+    if len(text) > MAX_FIELD_CHARS:
+        text, cut = _cut_long_runs(text)
+    return text, people, cut
+
+
+def _xml_text(body: str) -> str:
+    """Element content as text: entities decoded once, CDATA as written."""
+    if "<" not in body:
+        return html.unescape(body) if "&" in body else body
+    pieces = _CDATA_RE.split(body)  # text, CDATA, text, ...
+    return "".join(p if i % 2 else html.unescape(p) for i, p in enumerate(pieces))
+
+
+def _person(value: str, people: list[str]) -> str:
+    """The text a placeholder stands for (a value without one is returned as it is)."""
+    m = _PLACEHOLDER_RE.search(value)
+    if m is None:
+        return value
+    index = int(m.group(1))
+    return people[index] if index < len(people) else ""
 
 
 def sniff(text: str) -> bool:
@@ -135,14 +230,19 @@ def parse(text: str, source: str) -> ParseResult:
         line_no += text.count("\n", pos, m.start())
         pos = m.start()
         item_lines.append(line_no)
+    bounded, people, cut = bound_feed(text)
+    if cut:
+        out.warn(1, FIELD_CUT)
     try:
         import feedparser  # slow to import: only when a feed is read
 
+        # Not sanitized: nothing here is ever shown as HTML, and feedparser's
+        # sanitizer would eat "<EOS>" from plain-text descriptions.
         feed = feedparser.parse(
-            io.BytesIO(text.encode("utf-8", errors="replace")),
+            io.BytesIO(bounded.encode("utf-8", errors="replace")),
             response_headers={"content-type": "application/xml; charset=utf-8"},
             resolve_relative_uris=False,
-            sanitize_html=True,
+            sanitize_html=False,
         )
     except Exception as exc:  # feedparser catches parse errors itself; be sure
         out.warn(1, f"unreadable feed: {type(exc).__name__}: {clean_inline(str(exc))}")
@@ -159,6 +259,8 @@ def parse(text: str, source: str) -> ParseResult:
     if date is None:
         out.warn(1, "no digest date (no channel pubDate or dc:date)")
 
+    # RSS 1.0 descriptions and authors are HTML; RSS 2.0 ones are plain text.
+    markup = feed.get("version") == "rss10"
     entries = feed.get("entries") or []
     if len(entries) != len(item_lines):
         item_lines = []
@@ -197,30 +299,34 @@ def parse(text: str, source: str) -> ParseResult:
             primary = categories[0]
         if primary is not None and primary not in categories:
             categories.insert(0, primary)
-        authors_raw = _ANCHOR_RE.sub(r"\1", _text(entry.get("author"))[:100_000])
-        summary = _PARA_RE.sub("\n\n", summary)
-        title = clean_inline(title_raw)
+        authors_raw = _person(_text(entry.get("author")), people)
+        if markup:
+            authors_raw = _ANCHOR_RE.sub(r"\1", authors_raw)
+            summary = _PARA_RE.sub("\n\n", summary)
+        title = clean_inline(title_raw, markup=markup)
         if not title:
             out.warn(line, "entry has no title")
         if not absent(summary):
             out.warn(line, "entry has no abstract")
         if too_long((title_raw, summary, authors_raw)):
             out.warn(line, FIELD_CUT)
+        authors, affiliations = authors_and_affiliations(authors_raw, markup=markup)
         doi = absent(_text(entry.get("arxiv_doi")))
         journal = absent(_text(entry.get("arxiv_journal_reference")))
         paper = Paper(
             id=paper_id,
             title=title,
             version=version,
-            authors=split_authors(authors_raw),
-            abstract=clean_abstract(indented_paragraphs(summary.split("\n"))),
+            authors=authors,
+            affiliations=affiliations,
+            abstract=clean_abstract(indented_paragraphs(summary.split("\n")), markup=markup),
             categories=categories,
             primary_category=primary,
             pdf_url=pdf_url_for(paper_id, version),
             abs_url=arxiv_link(link) or abs_url_for(paper_id, version),
             comment=None,
-            journal_ref=clean_inline(journal) or None if journal else None,
-            doi=clean_inline(doi) or None if doi else None,
+            journal_ref=clean_inline(journal, markup=markup) or None if journal else None,
+            doi=clean_inline(doi, markup=markup) or None if doi else None,
         )
         out.add(paper, Appearance(date, category, source, line, position))
     if not entries and not out.warnings:

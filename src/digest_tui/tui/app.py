@@ -9,6 +9,7 @@ messages up to this class, which coordinates them.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import os
 import re
 import signal
@@ -20,7 +21,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from rich.text import Text
 from textual import on, work
@@ -28,7 +29,6 @@ from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.markup import escape
-from textual.message import Message
 from textual.theme import Theme
 from textual.timer import Timer
 from textual.widget import Widget
@@ -38,14 +38,22 @@ from digest_tui.config import Config, Paths, sample_dir, save_setting_theme
 from digest_tui.library import Library, LibraryError, Row, ScanReport, SearchResult
 from digest_tui.models import Paper
 from digest_tui.opening import OpenError, is_remote_session, open_url
-from digest_tui.query import Query, QueryError, parse_query
-from digest_tui.state import StateError, StateStore
+from digest_tui.query import Query, QueryError
+from digest_tui.session import (
+    SORT_LABELS,
+    VIEWS,
+    Counts,
+    DayUnread,
+    MarkAllPlan,
+    ReadingSession,
+    tag_key,
+)
+from digest_tui.state import StateBusyError, StateError, StateStore
 from digest_tui.text import is_web_url, one_line
-from digest_tui.tui.bars import FilterBar, HeaderInfo, StatusHeader
 from digest_tui.tui.commands import ActionCommands, JumpToPaper, ReaderCommands, find_papers
-from digest_tui.tui.detail import DetailScroll, PaperDetail
 from digest_tui.tui.editor import EditorError, edit_text, editor_command, note_filename
-from digest_tui.tui.paper_list import MarkSets, PaperList
+from digest_tui.tui.keys import APP_BINDINGS, HELP_SECTIONS
+from digest_tui.tui.messages import DownloadProgress, ScanProgress
 from digest_tui.tui.screens import (
     ConfirmScreen,
     FirstRunScreen,
@@ -53,6 +61,9 @@ from digest_tui.tui.screens import (
     KeyHelp,
     PromptScreen,
 )
+from digest_tui.tui.widgets.bars import FilterBar, HeaderInfo, StatusHeader
+from digest_tui.tui.widgets.detail import DetailScroll, PaperDetail
+from digest_tui.tui.widgets.paper_list import PaperList
 
 if TYPE_CHECKING:
     from digest_tui.download import DownloadResult
@@ -61,7 +72,6 @@ if TYPE_CHECKING:
 Opener = Callable[[str], None]
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
-EXIT_STORE = 3
 # Benchmarks only (benchmarks/bench.py): run headless and exit once the list is
 # on screen ("list") or once the first scan's result is on screen ("scanned").
 _EXIT_WHEN_READY = os.environ.get("DIGEST_TUI_EXIT_WHEN_READY", "")
@@ -69,46 +79,9 @@ TYPING_PAUSE = 0.12  # seconds of quiet before a typed filter's whole list is re
 FIRST_PAGE = 200  # rows found at once for each keystroke
 COUNT_PAUSE = 0.25
 THEME_SAVE_DELAY = 1.0
-
-#: The views: name -> (label in the header, terms added to the filter).
-VIEWS: dict[str, tuple[str, str]] = {
-    "all": ("All", ""),
-    "unread": ("Unread", "is:unread"),
-    "starred": ("Starred", "is:starred"),
-    "watched": ("Watched", "is:watched"),
-}
-
-#: The orders of the list, in the order ``z`` cycles through them.
-SORTS: tuple[str, ...] = ("digest", "date", "title", "id")
-SORT_LABELS = {"digest": "digest order", "date": "by date", "title": "by title", "id": "by id"}
-
-#: Export formats: palette label -> (format, file extension).
-EXPORT_FORMATS: dict[str, tuple[str, str]] = {
-    "BibTeX": ("bibtex", "bib"),
-    "Markdown": ("markdown", "md"),
-    "JSON": ("json", "json"),
-    "CSV": ("csv", "csv"),
-}
-SAVED_SEARCH_KEYS = range(1, 10)
-
-
-class ScanProgress(Message):
-    """A scan's progress, posted from its worker thread."""
-
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__()
-        self.done = done
-        self.total = total
-
-
-class DownloadProgress(Message):
-    """A download's progress, posted from its worker thread."""
-
-    def __init__(self, name: str, done: int, total: int | None) -> None:
-        super().__init__()
-        self.name = name
-        self.done = done
-        self.total = total
+UI_WRITE_WAIT = 0.2  # seconds a mark made on screen waits for another process's lock
+BUSY_RETRY_S = 600.0  # how long a worker keeps a refused mark to save it
+UNFINISHED_PAUSE = 1.0  # seconds after the last keystroke before an unfinished term is an error
 
 
 class _ScanCancelled(Exception):
@@ -129,6 +102,40 @@ def pdf_filename(paper: Paper) -> str:
     return f"{stem or 'paper'}.pdf"
 
 
+#: What a failed download's reason says when the network cannot be reached.
+_OFFLINE_SIGNS = (
+    "name or service not known",
+    "temporary failure in name resolution",
+    "no address associated",
+    "nodename nor servname",
+    "network is unreachable",
+    "no route to host",
+    "errno -2]",
+    "errno -3]",
+    "errno -5]",
+)
+
+
+def download_problem(name: str, url: str, reason: str) -> str:
+    """One line on a failed download: the file, the host, and why, in words."""
+    host = urlsplit(url).hostname or "the server"
+    detail = one_line(reason).removeprefix("cannot download: ")
+    if any(sign in detail.casefold() for sign in _OFFLINE_SIGNS):
+        return f"cannot download {name} from {host}: the network is unreachable ({detail})"
+    return f"cannot download {name} from {host}: {detail}"
+
+
+def _has_browser() -> bool:
+    """Whether Python's webbrowser module finds a browser to start."""
+    import webbrowser
+
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
 def _display_path(path: Path) -> str:
     text = str(path)
     home = str(Path.home())
@@ -143,115 +150,13 @@ class DigestApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "digest-tui"
     COMMANDS = App.COMMANDS | {ActionCommands, ReaderCommands, JumpToPaper}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (100, "-wide"),
     ]
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("slash", "focus_filter", "Filter", id="filter"),
-        Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
-        Binding("s", "star", "Star", id="star"),
-        Binding("r", "toggle_read", "Read", id="toggle_read", tooltip="Mark read / unread"),
-        Binding("n", "next_unread", "Next unread", id="next_unread"),
-        Binding("N", "previous_unread", "Previous unread", id="previous_unread", show=False),
-        Binding("right_square_bracket", "next_day", "Next digest day", id="next_day", show=False),
-        Binding(
-            "left_square_bracket",
-            "previous_day",
-            "Previous digest day",
-            id="previous_day",
-            show=False,
-        ),
-        Binding("o", "open_pdf", "PDF", id="open_pdf", tooltip="Open the PDF"),
-        Binding("O", "open_abstract", "Open abstract page", id="open_abstract", show=False),
-        Binding("y", "copy_link", "Copy PDF link", id="copy_link", show=False),
-        Binding("B", "copy_bibtex", "Copy BibTeX", id="copy_bibtex", show=False),
-        Binding("d", "download_pdf", "Download the PDF", id="download_pdf", show=False),
-        Binding("t", "tag", "Add or remove a tag", id="tag", show=False),
-        Binding("e", "edit_note", "Edit the note in $EDITOR", id="edit_note", show=False),
-        Binding("A", "mark_all_read", "Mark all in view read", id="mark_all_read", show=False),
-        Binding("u", "undo_mark_all", "Undo mark all read", id="undo_mark_all", show=False),
-        Binding("a", "view('all')", "View: all papers", id="view_all", show=False),
-        Binding("U", "view('unread')", "View: unread only", id="view_unread", show=False),
-        Binding("S", "view('starred')", "View: starred only", id="view_starred", show=False),
-        Binding("w", "view('watched')", "View: watched only", id="view_watched", show=False),
-        Binding("z", "cycle_sort", "Sort: digest, date, title, id", id="sort", show=False),
-        Binding(
-            "ctrl+s", "save_search", "Save the filter as a search", id="save_search", show=False
-        ),
-        *(
-            Binding(
-                str(n),
-                f"saved_search({n})",
-                f"Saved search {n}",
-                id=f"saved_search_{n}",
-                show=False,
-            )
-            for n in SAVED_SEARCH_KEYS
-        ),
-        Binding("ctrl+r", "rescan", "Rescan digests and state", id="rescan", show=False),
-        Binding("T", "change_theme", "Choose theme", id="theme", show=False),
-        Binding("ctrl+p", "command_palette", "Command palette", id="command_palette", show=False),
-    ]
-
-    #: Help and palette sections: (title, binding ids).
-    SECTIONS: ClassVar[list[tuple[str, tuple[str, ...]]]] = [
-        (
-            "Moving",
-            (
-                "list.down",
-                "list.up",
-                "list.first",
-                "list.last",
-                "list.page_down",
-                "list.page_up",
-                "list.half_down",
-                "list.half_up",
-                "next_day",
-                "previous_day",
-                "next_unread",
-                "previous_unread",
-                "list.detail",
-            ),
-        ),
-        (
-            "Marks",
-            ("star", "toggle_read", "mark_all_read", "undo_mark_all", "tag", "edit_note"),
-        ),
-        (
-            "Views and filter",
-            (
-                "view_all",
-                "view_unread",
-                "view_starred",
-                "view_watched",
-                "sort",
-                "filter",
-                "clear_filter",
-                "filter.clear",
-                "filter.leave",
-                "save_search",
-                *(f"saved_search_{n}" for n in SAVED_SEARCH_KEYS),
-            ),
-        ),
-        ("Links", ("open_pdf", "open_abstract", "copy_link", "copy_bibtex", "download_pdf")),
-        (
-            "Detail pane",
-            (
-                "detail.down",
-                "detail.up",
-                "detail.top",
-                "detail.bottom",
-                "detail.page_down",
-                "detail.page_up",
-                "detail.back",
-            ),
-        ),
-        ("App", ("help", "command_palette", "rescan", "theme", "quit")),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
+    SECTIONS: ClassVar[list[tuple[str, tuple[str, ...]]]] = list(HELP_SECTIONS)
 
     def __init__(
         self,
@@ -273,6 +178,9 @@ class DigestApp(App[int]):
         self.library = library
         self.library.watch = self.config.watch
         self.state = state
+        # A mark on the screen never waits long for another process's lock:
+        # a short try here, then a worker retries (see _save_mark_later).
+        state.write_wait = min(state.write_wait, UI_WRITE_WAIT)
         self.config_file = config_file
         self.roots = list(roots)
         self.is_sample = is_sample
@@ -289,32 +197,24 @@ class DigestApp(App[int]):
             self.config.watch_interval if watch_interval is None else watch_interval
         )
         self._searches = searches
-        self.marks = MarkSets()
-        self.view = "all"
-        self.sort = self.config.sort if self.config.sort in SORTS else "digest"
+        self.session = ReadingSession(library, state, sort=self.config.sort)
+        self.marks = self.session.marks
         self._download: str | None = None  # what the header says of a running download
         self._download_cancel = threading.Event()  # set when the reader closes
         self._cursor_chosen = False  # the user has moved the cursor since the start
         self._watch_timer: Timer | None = None
-        self.filter_text = ""
-        self._query: Query = parse_query("")
         self._search_gen = 0
+        #: Searches up to this one come from a first scan: newer digests may
+        #: have arrived, so the cursor goes to the newest day's first unread.
+        self._fresh_gen = 0
         self._count_gen = 0
-        self._result: SearchResult | None = None
-        self._partial = False  # _result is only the first screen of a search
         self._exit_after_next_result = False
-        self._counts: tuple[int | None, int | None] = (None, None)
-        self._current_pid: int | None = None
-        self._anchor_pid: int | None = None
-        self._current_paper: Paper | None = None
         self._read_timer: Timer | None = None
-        self._undo: dict[str, bool] | None = None
-        self._pending_jump: int | None = None
+        self._read_timer_id: str | None = None
+        self._unfinished_timer: Timer | None = None
         self._scanning = False
         self._scan_progress = ""
-        self._scanned_once = False
         self._reader_closing = False
-        self._state_version = -1
         self._saved_theme: str | None = None
         self._first_run_shown = False
         self._signals_installed = False
@@ -327,10 +227,15 @@ class DigestApp(App[int]):
         yield StatusHeader(id="header")
         yield FilterBar(id="filter-bar")
         with Horizontal(id="main"):
-            yield PaperList(self.library.rows, self.marks, id="paper-list")
+            yield PaperList(self._fetch_rows, self.marks, id="paper-list")
             with DetailScroll(id="detail-scroll"):
                 yield PaperDetail(id="detail")
         yield Footer(id="footer")
+
+    def _fetch_rows(self, pids: Sequence[int]) -> dict[int, Row]:
+        """The list's rows, as of the index generation its pids were read at."""
+        result = self.session.result
+        return self.library.rows(pids, generation=result.generation if result else None)
 
     @property
     def paper_list(self) -> PaperList:
@@ -343,6 +248,32 @@ class DigestApp(App[int]):
     @property
     def filter_bar(self) -> FilterBar:
         return self.query_one("#filter-bar", FilterBar)
+
+    # The view model lives in the session; these name its parts for the UI.
+
+    @property
+    def view(self) -> str:
+        return self.session.view
+
+    @property
+    def sort(self) -> str:
+        return self.session.sort
+
+    @property
+    def filter_text(self) -> str:
+        return self.session.filter_text
+
+    @filter_text.setter
+    def filter_text(self, text: str) -> None:
+        self.session.filter_text = text
+
+    @property
+    def _result(self) -> SearchResult | None:
+        return self.session.result
+
+    @property
+    def _current_paper(self) -> Paper | None:
+        return self.session.current_paper
 
     def on_mount(self) -> None:
         for problem in self.config.problems:
@@ -366,12 +297,21 @@ class DigestApp(App[int]):
         self._first_search()
         if self._scan_on_start:
             self._start_scan(announce=False)
+        # Timers start once the widgets they use are on screen (a slow start
+        # must not let the watch timer look for a list not mounted yet).
+        self.call_after_refresh(self._start_timers)
+        # Watched and noted papers are looked up once the list is on screen.
+        self.call_after_refresh(self._refresh_marked_ids)
+        if self.config.sync_on_start and self.config.sync_repo is not None:
+            self.sync_marks()
+
+    def _start_timers(self) -> None:
+        if self._reader_closing:
+            return
         if self._state_poll_interval:
             self.set_interval(self._state_poll_interval, self._poll_state)
         if self.watch_interval and self.watch_interval > 0:
             self._watch_timer = self.set_interval(self.watch_interval, self._watch_folders)
-        # Watched and noted papers are looked up once the list is on screen.
-        self.call_after_refresh(self._refresh_marked_pids)
 
     def _install_signal_handlers(self) -> None:
         """A hang-up (closed terminal, dropped SSH) or TERM exits cleanly.
@@ -400,12 +340,18 @@ class DigestApp(App[int]):
     def _apply_keymap(self) -> None:
         known = set(self.all_binding_ids())
         keymap: dict[str, str] = {}
+        where = f" in {_display_path(self.config_file)}" if self.config_file else ""
         for binding_id, keys in self.config.keys.items():
             if binding_id in known:
                 keymap[binding_id] = keys
             else:
+                close = difflib.get_close_matches(binding_id, sorted(known), n=1, cutoff=0.5)
+                hint = f"did you mean {close[0]!r}? " if close else ""
                 self.notify(
-                    f"[keys] {binding_id!r} is not a key binding id; ignored (see ? for ids)",
+                    one_line(
+                        f"[keys]{where}: {binding_id!r} is not a key binding id;"
+                        f" {hint}ignored (? lists the ids)"
+                    ),
                     severity="warning",
                     markup=False,
                     timeout=8,
@@ -555,68 +501,61 @@ class DigestApp(App[int]):
 
     def _load_marks(self) -> None:
         try:
-            self._state_version = self.state.data_version()
-            read = self.state.ids_where(read=True)
-            starred = self.state.ids_where(starred=True)
-            tagged: dict[str, set[str]] = {}
-            for tag in dict(self.state.all_tags()):
-                for paper_id in self.state.ids_with_tag(tag):
-                    tagged.setdefault(paper_id, set()).add(tag)
+            self.session.load_marks()
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False)
-            return
-        self.marks.read = read
-        self.marks.starred = starred
-        self.marks.tags = {}
-        for paper_id, tags in tagged.items():
-            self.marks.set_tags(paper_id, tags)
 
     def _poll_state(self) -> None:
         """Pick up marks another digest-tui (or `digest-tui mark`) saved."""
         try:
-            version = self.state.data_version()
+            changed = self.session.state_changed()
         except StateError:
             return
-        if version != self._state_version:
+        if changed:
             self._reload_marks()
 
     def _reload_marks(self) -> None:
-        self._load_marks()
+        """Read the marks changed elsewhere (only those) and show them."""
+        try:
+            self.session.reload_changed_marks()
+        except StateError as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False)
+            return
         self.paper_list.refresh()
         self._refresh_detail_marks()
         self._refresh_detail_user()
         self._request_counts()
-        self._refresh_marked_pids()
+        self._refresh_marked_ids()
 
-    def _refresh_marked_pids(self) -> None:
+    def _refresh_marked_ids(self) -> None:
         """Find the papers on the watch list and those with a note, for the list."""
-        self._marked_pids_worker(bool(self.config.watch))
+        self._marked_ids_worker(bool(self.config.watch))
 
     @work(thread=True, exclusive=True, group="marked", exit_on_error=False)
-    def _marked_pids_worker(self, watching: bool) -> None:
+    def _marked_ids_worker(self, watching: bool) -> None:
         try:
-            watched = set(self.library.search("is:watched").pids) if watching else set()
-            noted = set(self.library.search("is:noted").pids)
+            watched, noted = self.session.compute_marked_ids(watching)
         except Exception:  # the list then just shows no markers
             return
         if not self._reader_closing:
-            self._from_thread(self._apply_marked_pids, watched, noted)
+            self._from_thread(self._apply_marked_ids, watched, noted)
 
-    def _apply_marked_pids(self, watched: set[int], noted: set[int]) -> None:
+    def _apply_marked_ids(self, watched: set[str], noted: set[str]) -> None:
         if (watched, noted) == (self.marks.watched, self.marks.noted):
             return
         new_watched = watched != self.marks.watched
         self.marks.watched = watched
         self.marks.noted = noted
         self.paper_list.refresh()
-        if new_watched and not self._cursor_chosen and self._pending_jump is None:
+        if new_watched and not self._cursor_chosen and self.session.pending_jump is None:
             # A day's digest starts with what the user follows.
-            paper_list = self.paper_list
-            if len(paper_list.pids):
-                paper_list.move_to(paper_list.first_unread_index(), by_user=False)
+            if len(self.session):
+                self.paper_list.move_to(
+                    self.session.first_unread_index(), by_user=False, reveal=True
+                )
         paper = self._current_paper
-        if paper is not None and self._current_pid is not None:
-            self.detail.watched = self._current_pid in watched
+        if paper is not None:
+            self.detail.watched = paper.id in watched
             self.detail.refresh(layout=True)
 
     def _refresh_detail_user(self) -> None:
@@ -632,7 +571,7 @@ class DigestApp(App[int]):
 
     def _note_own_write(self) -> None:
         try:
-            self._state_version = self.state.data_version()
+            self.session.note_own_write()
         except StateError:
             pass
 
@@ -646,34 +585,60 @@ class DigestApp(App[int]):
     def _set_mark(
         self, paper: Paper, *, read: bool | None = None, starred: bool | None = None
     ) -> bool:
-        """Save a mark; True when it was saved."""
-        was_read = self.marks.is_read(paper.id)
-        was_starred = self.marks.is_starred(paper.id)
+        """Save a mark (committed before the key press returns); True when saved.
+
+        When another process holds the state's lock past a short wait, a
+        worker saves the mark as soon as the lock is let go: the screen never
+        waits for it."""
+        if read is not None and read == self.marks.is_read(paper.id):
+            read = None
+        if starred is not None and starred == self.marks.is_starred(paper.id):
+            starred = None
         try:
-            if read is not None and read != was_read:
-                self.state.set_read(paper.id, read)
-            if starred is not None and starred != was_starred:
-                self.state.set_starred(paper.id, starred)
+            self.session.set_mark(paper.id, read=read, starred=starred)
+        except StateBusyError:
+            self.notify(
+                "Marks are locked by another digest-tui: saving as soon as it lets go.",
+                markup=False,
+                timeout=4,
+            )
+            self._save_mark_later(paper, read, starred)
+            return False
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
             return False
+        self._show_mark(paper)
+        return True
+
+    def _write_mark(self, paper_id: str, read: bool | None, starred: bool | None) -> None:
+        if read is not None:
+            self.state.set_read(paper_id, read)
+        if starred is not None:
+            self.state.set_starred(paper_id, starred)
+
+    @work(thread=True, group="marks", exit_on_error=False)
+    def _save_mark_later(self, paper: Paper, read: bool | None, starred: bool | None) -> None:
+        """Retry a mark another process's lock refused, off the UI thread."""
+        try:
+            self.state.retry_while_busy(
+                partial(self._write_mark, paper.id, read, starred), timeout=BUSY_RETRY_S
+            )
+        except StateError as exc:
+            if not self._reader_closing:
+                self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
+            return
+        if not self._reader_closing:
+            self._from_thread(self._mark_saved_later, paper, read, starred)
+
+    def _mark_saved_later(self, paper: Paper, read: bool | None, starred: bool | None) -> None:
         self._note_own_write()
-        unread, starred_count = self._counts
-        if read is not None and read != was_read:
-            self.marks.set_read(paper.id, read)
-            if unread is not None:
-                unread += -1 if read else 1
-        if starred is not None and starred != was_starred:
-            self.marks.set_starred(paper.id, starred)
-            if starred_count is not None:
-                starred_count += 1 if starred else -1
-        self._counts = (unread, starred_count)
-        pid = self._current_pid
-        if pid is not None:
-            self.paper_list.refresh_pid(pid)
+        self.session.apply_mark(paper.id, read=read, starred=starred)
+        self._show_mark(paper)
+
+    def _show_mark(self, paper: Paper) -> None:
+        self.paper_list.refresh_id(paper.id)
         self._refresh_detail_marks()
         self._update_header()
-        return True
 
     def action_star(self) -> None:
         paper = self._sync_current()
@@ -692,133 +657,137 @@ class DigestApp(App[int]):
         if self._read_timer is not None:
             self._read_timer.stop()
             self._read_timer = None
+        self._read_timer_id = None
 
-    def _start_read_timer(self, pid: int) -> None:
+    def _start_read_timer(self, paper_id: str) -> None:
         self._stop_read_timer()
         delay = self.config.mark_read_delay
         if delay < 0:
             return
         if delay == 0:
-            self._auto_read(pid)
+            self._auto_read(paper_id)
             return
-        self._read_timer = self.set_timer(delay, partial(self._auto_read, pid))
+        self._read_timer_id = paper_id
+        self._read_timer = self.set_timer(delay, partial(self._auto_read, paper_id))
 
-    def _auto_read(self, pid: int) -> None:
+    def _auto_read(self, paper_id: str) -> None:
+        """The user has looked at ``paper_id`` long enough: it is read.  Only
+        that paper, and only while it is still the one shown."""
         self._read_timer = None
+        self._read_timer_id = None
         paper = self._current_paper
-        if pid != self._current_pid or paper is None or self.marks.is_read(paper.id):
+        if paper is None or paper.id != paper_id or self.marks.is_read(paper_id):
+            return
+        if self.paper_list.cursor != self.session.index:
             return
         if self.state.readonly:
             return
         self._set_mark(paper, read=True)
 
     def action_mark_all_read(self) -> None:
-        result = self._result
-        if result is None or not len(result):
+        plan = self.session.plan_mark_all()
+        if plan is None:
             self.notify("No papers in this view.", markup=False)
             return
-        count = len(result)
-        unread = self._counts[0]
+        unread = self.session.counts.unread
         detail = f"{VIEWS[self.view][0]} view"
         if self.filter_text:
             detail += f", filter: {one_line(self.filter_text)}"
         if unread is not None:
             detail += f" ({unread:,} unread)"
+        days = self.session.day_count()
+        if days > 1:
+            result = self._result
+            assert result is not None
+            newest, oldest = self.session.date_at(0), self.session.date_at(len(result) - 1)
+            more = "+" if plan.partial else ""
+            detail += f", {days:,}{more} digest days"
+            if newest and oldest and not plan.partial:
+                detail += f" ({oldest} to {newest})"
         detail += ". Press u afterwards to undo."
-
-        partial = self._partial
-        query = self._query
 
         def answered(yes: bool | None) -> None:
             if yes:
-                # A list still showing only its first screen is read in full.
-                self._mark_all_worker(None if partial else result.pids, query)
+                self._mark_all_worker(plan)
 
+        count = plan.count
         title = (
             "Mark every paper in this view read?"
-            if partial
+            if plan.partial
             else f"Mark all {count:,} paper{'s' if count != 1 else ''} read?"
         )
         self.push_screen(ConfirmScreen(title, detail), answered)
 
+    def action_mark_day_read(self) -> None:
+        """Mark every paper of the cursor's digest day read (u undoes it)."""
+        index = self.paper_list.cursor
+        plan = self.session.plan_mark_day(index)
+        if plan is None:
+            self.notify("No papers in this view.", markup=False)
+            return
+        date = self.session.date_at(index)
+        self._mark_all_worker(plan, f" of {date}" if date else "")
+
     @work(thread=True, group="marks", exit_on_error=False)
-    def _mark_all_worker(self, pids: Sequence[int] | None, query: Query) -> None:
-        if pids is None:
-            pids = self.library.search(query).pids
-        ids: list[str] = []
-        chunk = 2000
-        for start in range(0, len(pids), chunk):
-            part = list(pids[start : start + chunk])
-            rows = self.library.rows(part)
-            ids.extend(rows[p].id for p in part if p in rows)
+    def _mark_all_worker(self, plan: MarkAllPlan, what: str = "") -> None:
         try:
-            previous = self.state.set_read_many(ids, True)
+            changed = self.session.compute_mark_all(plan, busy_timeout=BUSY_RETRY_S)
         except StateError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
             return
-        changed = {pid: False for pid, was in previous.items() if not was}
-        self._from_thread(self._after_mark_all, changed)
+        self._from_thread(self._after_mark_all, changed, what)
 
-    def _after_mark_all(self, changed: dict[str, bool]) -> None:
-        self._note_own_write()
+    def _after_mark_all(self, changed: dict[str, bool], what: str = "") -> None:
         self._stop_read_timer()
-        self._undo = changed
-        self.marks.read.update(changed)
+        self.session.apply_mark_all(changed)
         self.paper_list.refresh()
         self._refresh_detail_marks()
         self._request_counts()
         n = len(changed)
         self.notify(
-            f"Marked {n:,} paper{'s' if n != 1 else ''} read. Press u to undo.", markup=False
+            f"Marked {n:,} paper{'s' if n != 1 else ''}{what} read. Press u to undo.",
+            markup=False,
         )
 
     def action_undo_mark_all(self) -> None:
-        undo = self._undo
-        if not undo:
-            self.notify("Nothing to undo.", markup=False)
-            return
         try:
-            self.state.restore_read(undo)
+            n = self.session.undo_mark_all()
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False)
             return
-        self._note_own_write()
-        self._undo = None
-        for paper_id, value in undo.items():
-            self.marks.set_read(paper_id, value)
+        if not n:
+            self.notify("Nothing to undo.", markup=False)
+            return
         self.paper_list.refresh()
         self._refresh_detail_marks()
         self._request_counts()
-        n = len(undo)
         self.notify(f"Undone: {n:,} paper{'s' if n != 1 else ''} unread again.", markup=False)
 
     # ------------------------------------------------------------------ searching
 
-    def _view_query(self) -> Query | None:
+    def _view_query(self, *, typing: bool = False) -> Query | None:
         try:
-            query = parse_query(self.filter_text)
+            query = self.session.view_query(typing=typing)
         except QueryError as exc:
             self.filter_bar.show_error(str(exc))
             return None
         self.filter_bar.show_error(None)
-        extra = VIEWS[self.view][1]
-        return query.with_terms(extra) if extra else query
+        return query
 
-    def _request_search(
-        self, *, first: bool = False, keep_pid: int | None = None, typing: bool = False
-    ) -> None:
-        query = self._view_query()
+    def _request_search(self, *, first: bool = False, typing: bool = False) -> None:
+        """Read the view again; the cursor stays on its paper (by arXiv id)."""
+        query = self._view_query(typing=typing)
         if query is None:
             return
-        self._query = query
+        self.session.query = query
         self._search_gen += 1
-        if keep_pid is None:
-            keep_pid = (
-                self._pending_jump
-                if self._pending_jump is not None
-                else (self._anchor_pid if self._anchor_pid is not None else self._current_pid)
-            )
-        self._search_worker(query, self._search_gen, keep_pid, first, TYPING_PAUSE if typing else 0)
+        if self._unfinished_timer is not None:
+            self._unfinished_timer.stop()
+            self._unfinished_timer = None
+        if typing and query.unfinished:
+            # It may still be finished; once the user pauses it is an error.
+            self._unfinished_timer = self.set_timer(UNFINISHED_PAUSE, self._show_unfinished)
+        self._search_worker(query, self._search_gen, first, TYPING_PAUSE if typing else 0)
 
     def _first_search(self) -> None:
         """The first screen of the list, read before the first paint.
@@ -831,24 +800,23 @@ class DigestApp(App[int]):
         query = self._view_query()
         if query is None:
             return
-        self._query = query
+        self.session.query = query
         self._search_gen += 1
         try:
-            page = self.library.search(query, limit=FIRST_PAGE, sort=self.sort)
+            page = self.session.search(query, limit=FIRST_PAGE)
         except Exception:
-            self._search_worker(query, self._search_gen, None, True, 0)
+            self._search_worker(query, self._search_gen, True, 0)
             return
         complete = len(page) < FIRST_PAGE
-        self._apply_result(self._search_gen, page, None, True, not complete)
+        self._apply_result(self._search_gen, page, True, not complete)
         if not complete:
-            self._search_worker(query, self._search_gen, None, True, 0, whole_only=True)
+            self._search_worker(query, self._search_gen, True, 0, whole_only=True)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search_worker(
         self,
         query: Query,
         gen: int,
-        keep_pid: int | None,
         first: bool,
         pause: float,
         *,
@@ -856,21 +824,21 @@ class DigestApp(App[int]):
     ) -> None:
         # Two steps: the first screen at once (the index reads matches in
         # display order and stops), then, once typing pauses, the whole list.
-        sort = self.sort
+        session = self.session
         try:
             if not whole_only:
-                page = self.library.search(query, limit=FIRST_PAGE, sort=sort)
+                page = session.search(query, limit=FIRST_PAGE)
                 if gen != self._search_gen or self._reader_closing:
                     return
                 complete = len(page) < FIRST_PAGE
-                self._from_thread(self._apply_result, gen, page, keep_pid, first, not complete)
+                self._from_thread(self._apply_result, gen, page, first, not complete)
                 if complete:
                     return
             if pause:
                 time.sleep(pause)  # only the query the user pauses on is run in full
                 if gen != self._search_gen:
                     return
-            result = self.library.search(query, sort=sort)
+            result = session.search(query)
         except (QueryError, LibraryError) as exc:
             self._from_thread(self._search_failed, gen, str(exc))
             return
@@ -879,7 +847,7 @@ class DigestApp(App[int]):
             return
         if gen != self._search_gen or self._reader_closing:
             return
-        self._from_thread(self._apply_result, gen, result, keep_pid, first, False)
+        self._from_thread(self._apply_result, gen, result, first, False)
 
     def _search_failed(self, gen: int, message: str) -> None:
         if gen == self._search_gen:
@@ -889,27 +857,28 @@ class DigestApp(App[int]):
         self,
         gen: int,
         result: SearchResult,
-        keep_pid: int | None,
         first: bool,
         partial: bool = False,
     ) -> None:
         if gen != self._search_gen:
             return
-        self._result = result
-        self._partial = partial
+        fresh = first and gen <= self._fresh_gen and not self._cursor_chosen
+        index = self.session.apply_result(result, partial=partial, first=first, fresh=fresh)
         paper_list = self.paper_list
         paper_list.empty_message = self._empty_message()
-        if self._pending_jump is not None:
-            keep_pid = self._pending_jump
-            self._pending_jump = None
+        highlights = self.session.highlights()
+        paper_list.set_highlights(highlights)
+        if highlights != self.detail.highlights:
+            self.detail.highlights = highlights
+            self.detail.refresh(layout=True)
+        paper_list.day_unread = self.session.day_unread
         paper_list.set_result(
             result.pids,
-            result.day_starts(),
-            result.date_at,
-            keep_pid=keep_pid,
-            first_unread=first,
+            self.session.day_starts(),
+            self.session.date_at,
+            index,
+            reveal=first and not self._cursor_chosen,
         )
-        self._counts = (None, None)
         self._update_header()
         if not partial:
             self._request_counts()
@@ -943,33 +912,34 @@ class DigestApp(App[int]):
 
     def _request_counts(self) -> None:
         self._count_gen += 1
-        shown = len(self._result) if self._result is not None else 0
-        self._count_worker(self._query, self._count_gen, self.view, shown)
+        # Unread papers per digest day, for the day separators (digest order only).
+        days = self.session.day_count() > 1
+        self._count_worker(
+            self.session.query, self._count_gen, self.view, len(self.session), days=days
+        )
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False)
-    def _count_worker(self, query: Query, gen: int, view: str, shown: int) -> None:
+    def _count_worker(
+        self, query: Query, gen: int, view: str, shown: int, *, days: bool = False
+    ) -> None:
         if shown > 5000:
             time.sleep(COUNT_PAUSE)  # big lists: let quick changes settle first
             if gen != self._count_gen:
                 return
         try:
-            if view == "unread":
-                unread = shown
-            else:
-                unread = self.library.count_matching(query.with_terms("is:unread"))
-            if view == "starred":
-                starred = shown
-            else:
-                starred = self.library.count_matching(query.with_terms("is:starred"))
+            counts = self.session.compute_counts(query, view, shown)
+            day_unread = self.session.compute_day_unread(query) if days else None
         except Exception:
             return
         if gen != self._count_gen or self._reader_closing:
             return
-        self._from_thread(self._apply_counts, gen, unread, starred)
+        self._from_thread(self._apply_counts, gen, counts, day_unread)
 
-    def _apply_counts(self, gen: int, unread: int, starred: int) -> None:
+    def _apply_counts(self, gen: int, counts: Counts, days: DayUnread | None = None) -> None:
         if gen == self._count_gen:
-            self._counts = (unread, starred)
+            self.session.counts = counts
+            if days is not None and self.session.apply_day_unread(days):
+                self.paper_list.refresh()
             self._update_header()
 
     def _update_header(self) -> None:
@@ -979,7 +949,7 @@ class DigestApp(App[int]):
         if paper is not None and paper.appearances:
             match = [a for a in paper.appearances if a.date == date]
             category = (match or paper.appearances)[0].category
-        unread, starred = self._counts
+        unread, starred = self.session.counts.unread, self.session.counts.starred
         activity = ""
         if self._scanning:
             activity = f"scanning {self._scan_progress}".strip()
@@ -990,8 +960,8 @@ class DigestApp(App[int]):
                 view=VIEWS[self.view][0],
                 category=category,
                 date=date,
-                shown=len(self._result) if self._result is not None else 0,
-                partial=self._partial,
+                shown=len(self.session),
+                partial=self.session.partial,
                 unread=unread,
                 starred=starred,
                 filter_text=self.filter_text,
@@ -1017,7 +987,15 @@ class DigestApp(App[int]):
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:
+        self._show_unfinished()  # typing is over: "title:" at the end is an error now
         self._focus_now(self.paper_list)
+
+    def _show_unfinished(self) -> None:
+        """Show an unfinished last term as the error it is once typing stopped."""
+        self._unfinished_timer = None
+        unfinished = self.session.query.unfinished
+        if unfinished:
+            self.filter_bar.show_error(unfinished)
 
     @on(FilterBar.Cleared)
     def _filter_cleared(self, event: FilterBar.Cleared) -> None:
@@ -1033,13 +1011,9 @@ class DigestApp(App[int]):
 
     @on(PaperList.Highlighted)
     def _paper_highlighted(self, event: PaperList.Highlighted) -> None:
-        # The anchor is the paper the user chose: a filter that hides it for a
-        # moment (while typing) does not lose it.
-        if event.by_user or self._anchor_pid is None:
-            self._anchor_pid = event.pid
         if event.by_user:
             self._cursor_chosen = True
-        self._sync_current()
+        self._show_current(by_user=event.by_user)
 
     def _sync_current(self) -> Paper | None:
         """Show the paper under the list's cursor, now.
@@ -1048,21 +1022,26 @@ class DigestApp(App[int]):
         every action on "the current paper" syncs first: ``j r`` typed fast
         marks the second paper, never the first.
         """
-        pid = self.paper_list.current_pid
-        if pid == self._current_pid and (pid is None or self._current_paper is not None):
+        return self._show_current(by_user=False)
+
+    def _show_current(self, *, by_user: bool) -> Paper | None:
+        session = self.session
+        index = self.paper_list.cursor
+        before = session.current_id
+        known = session.current_paper is not None
+        try:
+            paper = session.move(index, by_user=by_user)
+        except Exception as exc:
+            self.notify(f"cannot read the paper: {exc}", severity="error", markup=False)
+            paper = None
+        same_paper = session.current_id == before
+        if same_paper and (paper is not None) == known and index >= 0:
             self._update_header()
-            return self._current_paper
-        self._current_pid = pid
-        self._stop_read_timer()
-        paper = None
-        if pid is not None:
-            try:
-                paper = self.library.paper(pid)
-            except Exception as exc:
-                self.notify(f"cannot read the paper: {exc}", severity="error", markup=False)
-        self._current_paper = paper
+            return paper
+        if not same_paper:
+            self._stop_read_timer()
         if paper is None:
-            self.detail.set_hint(self._detail_hint() if pid is None else "Paper not found.")
+            self.detail.set_hint(self._detail_hint() if index < 0 else "Paper not found.")
             self.detail.show(None, read=False, starred=False)
         else:
             try:
@@ -1075,12 +1054,14 @@ class DigestApp(App[int]):
                 starred=self.marks.is_starred(paper.id),
                 tags=self.marks.tags_of(paper.id),
                 note=note,
-                watched=pid in self.marks.watched,
+                watched=paper.id in self.marks.watched,
             )
         self.query_one("#detail-scroll", DetailScroll).scroll_home(animate=False)
         self._update_header()
-        if pid is not None and paper is not None:
-            self._start_read_timer(pid)
+        if paper is not None and not same_paper:
+            # Only a paper the cursor came to starts the read timer: the same
+            # paper shown again (a rescan) does not, nor does one it left.
+            self._start_read_timer(paper.id)
         return paper
 
     # ------------------------------------------------------------------ actions
@@ -1107,46 +1088,43 @@ class DigestApp(App[int]):
         self._focus_now(self.paper_list)
 
     def action_view(self, name: str) -> None:
-        if name not in VIEWS:
-            return
-        if name == self.view:
-            return
-        self.view = name
-        self._request_search()
+        if self.session.set_view(name):
+            self._request_search()
 
     def action_next_unread(self) -> None:
-        if not self.paper_list.next_unread():
+        index = self.session.next_unread()
+        if index >= 0:
+            self.paper_list.move_to(index)
+        else:
             self.notify("No unread papers further down.", markup=False, timeout=3)
 
     def action_previous_unread(self) -> None:
-        if not self.paper_list.previous_unread():
+        index = self.session.previous_unread()
+        if index >= 0:
+            self.paper_list.move_to(index)
+        else:
             self.notify("No unread papers further up.", markup=False, timeout=3)
 
     def action_next_day(self) -> None:
-        self.paper_list.next_day()
+        index = self.session.next_day(self.paper_list.cursor)
+        if index >= 0:
+            self.paper_list.move_to(index, to_top=True)
 
     def action_previous_day(self) -> None:
-        self.paper_list.previous_day()
+        index = self.session.previous_day(self.paper_list.cursor)
+        if index >= 0:
+            self.paper_list.move_to(index, to_top=True)
 
-    def jump_to_pid(self, pid: int) -> None:
+    def jump_to_id(self, paper_id: str) -> None:
         """Put the cursor on a paper, widening the view if it is filtered out."""
-        self._anchor_pid = pid
-        result = self._result
-        if result is not None:
-            try:
-                index = result.pids.index(pid)
-            except ValueError:
-                index = -1
-            if index >= 0:
-                self.paper_list.move_to(index)
-                self._focus_now(self.paper_list)
-                return
-        self._pending_jump = pid
-        self.view = "all"
-        self.filter_text = ""
+        index = self.session.jump_to(paper_id)
+        if index >= 0:
+            self.paper_list.move_to(index)
+            self._focus_now(self.paper_list)
+            return
         self.filter_bar.set_text("")
         self.filter_bar.show_error(None)
-        self._request_search(keep_pid=pid)
+        self._request_search()
         self._focus_now(self.paper_list)
 
     def find_papers(self, text: str, limit: int) -> list[Row]:
@@ -1196,7 +1174,6 @@ class DigestApp(App[int]):
             self.copy_link(url, why="Over SSH nothing is started on this host. ")
             return
         self._open_worker(url)
-        self.notify(f"Opening {_link_markup(url)}", markup=True, timeout=3)
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Textual's own link opening goes through the same rules."""
@@ -1204,11 +1181,16 @@ class DigestApp(App[int]):
 
     @work(thread=True, group="open", exit_on_error=False)
     def _open_worker(self, url: str) -> None:
+        if self._opener is None and not self.config.opener and not _has_browser():
+            self._from_thread(self.copy_link, url, why="No web browser found here. ")
+            return
         opener = self._opener or partial(open_url, command=self.config.opener)
         try:
             opener(url)
         except OpenError as exc:
             self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
+            return
+        self._from_thread(self.notify, f"Opening {_link_markup(url)}", markup=True, timeout=3)
 
     def action_copy_bibtex(self) -> None:
         paper = self._sync_current()
@@ -1258,7 +1240,7 @@ class DigestApp(App[int]):
         except DownloadError as exc:
             if self._download_cancel.is_set():
                 return
-            self._from_thread(self._download_done, None, one_line(str(exc)))
+            self._from_thread(self._download_done, None, download_problem(name, url, str(exc)))
             return
         except Exception as exc:
             self._from_thread(self._download_done, None, f"download failed: {one_line(str(exc))}")
@@ -1342,9 +1324,11 @@ class DigestApp(App[int]):
         try:
             for name in names:
                 current = self.marks.tags_of(paper.id)
-                if name in current:
-                    mark = self.state.remove_tag(paper.id, name)
-                    removed.append(name)
+                # Tags compare without case: typing #ml removes #ML.
+                same = [t for t in current if tag_key(t) == tag_key(name)]
+                if same:
+                    mark = self.state.remove_tag(paper.id, same[0])
+                    removed.append(same[0])
                 else:
                     mark = self.state.add_tag(paper.id, name)
                     added.append(name)
@@ -1363,9 +1347,7 @@ class DigestApp(App[int]):
 
     def _after_user_change(self, paper: Paper) -> None:
         """Redraw the paper's row and detail after its tags or note changed."""
-        pid = self._current_pid
-        if pid is not None:
-            self.paper_list.refresh_pid(pid)
+        self.paper_list.refresh_id(paper.id)
         if self._current_paper is not None and self._current_paper.id == paper.id:
             self._refresh_detail_user()
 
@@ -1373,7 +1355,6 @@ class DigestApp(App[int]):
         paper = self._user_paper()
         if paper is None:
             return
-        pid = self._current_pid
         try:
             current = self.state.get(paper.id).note or ""
             command = editor_command()
@@ -1381,16 +1362,30 @@ class DigestApp(App[int]):
             self.notify(one_line(str(exc)), severity="error", markup=False)
             return
         self._stop_read_timer()
+        text: str | None = None
+        failure: str | None = None
         try:
+            # Nothing may leave the suspended block by an exception: Textual
+            # resumes the screen only when the block ends normally.
             with self.suspend():
-                text = edit_text(current, command, note_filename(paper.id))
+                try:
+                    text = edit_text(current, command, note_filename(paper.id))
+                except EditorError as exc:
+                    failure = str(exc)
+                except KeyboardInterrupt:
+                    failure = "the editor was interrupted; note not changed"
+                except Exception as exc:
+                    failure = f"the editor failed: {exc}; note not changed"
         except SuspendNotSupported:
             self.notify(
                 "An editor cannot be started in this terminal.", severity="error", markup=False
             )
             return
-        except EditorError as exc:
-            self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
+        self.refresh(layout=True)
+        self.screen.refresh(layout=True)
+        if failure is not None or text is None:
+            message = one_line(failure or "the editor failed; note not changed")
+            self.notify(message, severity="error", markup=False, timeout=8)
             return
         note = text.rstrip()
         if note == current.rstrip():
@@ -1402,11 +1397,10 @@ class DigestApp(App[int]):
             self.notify(one_line(str(exc)), severity="error", markup=False, timeout=8)
             return
         self._note_own_write()
-        if pid is not None:
-            if note:
-                self.marks.noted.add(pid)
-            else:
-                self.marks.noted.discard(pid)
+        if note:
+            self.marks.noted.add(paper.id)
+        else:
+            self.marks.noted.discard(paper.id)
         self._after_user_change(paper)
         self.notify("Note saved." if note else "Note removed.", markup=False, timeout=3)
 
@@ -1471,7 +1465,7 @@ class DigestApp(App[int]):
 
     def apply_search(self, query: str) -> None:
         """Show the papers of a saved query (in the all view)."""
-        self.view = "all"
+        self.session.set_view("all")
         self.filter_text = query
         self.filter_bar.set_text(query)
         self._request_search()
@@ -1497,23 +1491,25 @@ class DigestApp(App[int]):
     # ------------------------------------------------------------------ sorting and export
 
     def action_cycle_sort(self) -> None:
-        index = SORTS.index(self.sort) if self.sort in SORTS else 0
-        self.set_sort(SORTS[(index + 1) % len(SORTS)])
+        self.set_sort(self.session.next_sort())
 
     def set_sort(self, sort: str) -> None:
-        if sort not in SORTS or sort == self.sort:
+        if not self.session.set_sort(sort):
             return
-        self.sort = sort
         self._request_search()
         self.notify(f"Sorted {SORT_LABELS[sort]}.", markup=False, timeout=2)
 
     def export_view(self, label: str) -> None:
         """Write every paper of the view to a file (in a worker)."""
-        fmt, ext = EXPORT_FORMATS[label]
+        from digest_tui.export import LABELS
+
+        fmt, ext = LABELS[label]
         folder = self.config.export_dir
         folder = Path(folder).expanduser() if folder else Path.cwd()
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        self._export_worker(self._query, self.sort, fmt, folder / f"digest-tui-{stamp}.{ext}")
+        self._export_worker(
+            self.session.query, self.sort, fmt, folder / f"digest-tui-{stamp}.{ext}"
+        )
 
     @work(thread=True, group="export", exit_on_error=False)
     def _export_worker(self, query: Query, sort: str, fmt: str, target: Path) -> None:
@@ -1632,7 +1628,8 @@ class DigestApp(App[int]):
     def _show_partial_index(self, first: bool) -> None:
         if first or self._result is None or not len(self._result):
             self.paper_list.forget_rows()
-            self._request_search(first=self._anchor_pid is None)
+            self._request_search(first=not self._cursor_chosen)
+            self._fresh_gen = self._search_gen
 
     def _scan_failed(self, message: str) -> None:
         self._scanning = False
@@ -1646,7 +1643,6 @@ class DigestApp(App[int]):
 
     def _after_scan(self, report: ScanReport, before: int, after: int, announce: bool) -> None:
         self._scanning = False
-        self._scanned_once = True
         self._scan_progress = ""
         if _EXIT_WHEN_READY == "scanned":
             if report.changed or self._result is None or not len(self._result):
@@ -1654,16 +1650,20 @@ class DigestApp(App[int]):
             else:
                 self.call_after_refresh(self._bench_ready)
         if report.changed:
-            self._refresh_marked_pids()
+            self._refresh_marked_ids()
         if report.changed or self._result is None or not len(self._result):
+            # The cursor's paper is remembered by its arXiv id: the new list
+            # puts the cursor back on it wherever the rescan moved it.
             self.paper_list.forget_rows()
-            self._current_paper = None
-            keep = self._current_pid
-            self._current_pid = None
-            self._request_search(keep_pid=keep, first=before == 0)
+            self.session.current_paper = None
+            self._request_search(first=before == 0)
+            if before == 0:
+                self._fresh_gen = self._search_gen
         else:
             self.paper_list.empty_message = self._empty_message()
             self._update_header()
+        for notice in self.library.take_notices():  # e.g. a damaged index rebuilt
+            self.notify(one_line(notice), severity="warning", markup=False, timeout=10)
         if report.warnings:
             n = len(report.warnings)
             self.notify(
@@ -1697,6 +1697,7 @@ class DigestApp(App[int]):
                 Path(_display_path(self.config_file)) if self.config_file else None,
                 self.sample_path,
                 files_seen,
+                config_exists=self.config_file.exists() if self.config_file else None,
             )
         )
 
@@ -1711,7 +1712,54 @@ class DigestApp(App[int]):
         except RuntimeError:
             pass
 
+    # ------------------------------------------------------------------ sync
+
+    _syncing_to_quit = False  # a quit waits for its sync once; a second quit does not
+    _sync_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @work(thread=True, group="sync", exit_on_error=False)
+    def sync_marks(self, quit_after: bool = False) -> None:
+        """Sync the marks through ``[sync] repo`` (digest_tui.gitsync), off the UI thread."""
+        from digest_tui.gitsync import SyncSetupError, sync_repo
+
+        repo = self.config.sync_repo
+        if repo is None:
+            message = 'No repository to sync with: set [sync] repo = "~/digest-state".'
+            self._from_thread(self._sync_done, message, False, quit_after)
+            return
+        # Before quitting, wait for a sync already running (then sync once more).
+        if not self._sync_lock.acquire(blocking=quit_after):
+            self._from_thread(self._sync_done, "A sync is already running.", True, False)
+            return
+        try:
+            result = sync_repo(self.state, repo)
+            message, ok = result.summary(), result.ok
+        except (SyncSetupError, StateError) as exc:
+            message, ok = str(exc), False
+        finally:
+            self._sync_lock.release()
+        self._from_thread(self._sync_done, message, ok, quit_after)
+
+    def _sync_done(self, message: str, ok: bool, quit_after: bool) -> None:
+        if quit_after and ok:
+            self.call_next(self.action_quit)
+            return
+        text = one_line(message)
+        self.notify(
+            text[:1].upper() + text[1:] + (". Press q again to quit." if quit_after else ""),
+            title="Sync",
+            severity="information" if ok else "warning",
+            markup=False,
+            timeout=6 if ok else 12,
+        )
+        self._poll_state()  # marks that came from the other machines
+
     async def action_quit(self) -> None:
+        if self.config.sync_on_quit and self.config.sync_repo and not self._syncing_to_quit:
+            self._syncing_to_quit = True
+            self.notify("Syncing marks before quitting…", title="Sync", markup=False)
+            self.sync_marks(quit_after=True)
+            return
         self._reader_closing = True
         self._download_cancel.set()
         self._stop_read_timer()
@@ -1755,15 +1803,21 @@ def run_reader(
     config_file: Path | None = None,
 ) -> int:
     """Open the stores, run the reader, close the stores; an exit code."""
+    from digest_tui.cli import EXIT_STORE
     from digest_tui.library import index_path_for
 
     try:
-        state = StateStore(paths.data_dir)
+        state = StateStore(paths.data_dir, write_wait=UI_WRITE_WAIT)
     except StateError as exc:
         print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_STORE
     try:
-        library = Library(index_path_for(paths.cache_dir, roots), roots, state_db=paths.state_db)
+        library = Library(
+            index_path_for(paths.cache_dir, roots),
+            roots,
+            state_db=paths.state_db,
+            max_digest_bytes=config.max_digest_bytes,
+        )
     except (LibraryError, OSError) as exc:
         state.close()
         print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)

@@ -7,10 +7,11 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.fuzzy import Matcher
 from textual.markup import escape
 
 from digest_tui.library import Row
@@ -32,7 +33,7 @@ class ReaderActions(Protocol):
 
     def find_papers(self, text: str, limit: int) -> list[Row]: ...
 
-    def jump_to_pid(self, pid: int) -> None: ...
+    def jump_to_id(self, paper_id: str) -> None: ...
 
     def saved_search_list(self) -> list[tuple[str, str]]: ...
 
@@ -43,6 +44,25 @@ class ReaderActions(Protocol):
     def export_view(self, label: str) -> None: ...
 
     def set_sort(self, sort: str) -> None: ...
+
+    def sync_marks(self, quit_after: bool = False) -> object: ...
+
+
+def highlight(matcher: Matcher, text: str) -> Content:
+    """``text`` as plain text (never markup) with the matched letters highlighted.
+
+    ``Matcher.highlight`` reads its argument as markup, so a saved search named
+    ``[reverse]`` or ``ok [/]`` would be styled or fail; names are the user's
+    own text and are shown as typed.
+    """
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if not score:
+        return content
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def _label(description: str, keys: str) -> Content:
@@ -89,7 +109,6 @@ class ActionCommands(Provider):
                 )
 
 
-EXPORT_LABELS = ("BibTeX", "Markdown", "JSON", "CSV")
 SORT_COMMANDS = (("digest", "digest order"), ("date", "date"), ("title", "title"), ("id", "id"))
 
 
@@ -97,9 +116,9 @@ class ReaderCommands(Provider):
     """Saved searches (apply, delete), export of the view, and the sort orders."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app = self.app
-        if not hasattr(app, "saved_search_list"):
+        if not hasattr(self.app, "saved_search_list"):
             return []
+        app = cast(ReaderActions, self.app)
         commands: list[tuple[str, Callable[[], object], str]] = []
         searches = app.saved_search_list()
         for slot, (name, query) in enumerate(searches, start=1):
@@ -120,7 +139,9 @@ class ReaderCommands(Provider):
                     "Saved searches",
                 )
             )
-        for label in EXPORT_LABELS:
+        from digest_tui.export import LABELS
+
+        for label in LABELS:
             commands.append(
                 (
                     f"Export view as {label}",
@@ -130,6 +151,14 @@ class ReaderCommands(Provider):
             )
         for sort, label in SORT_COMMANDS:
             commands.append((f"Sort by {label}", partial(app.set_sort, sort), "Views and filter"))
+        if hasattr(self.app, "sync_marks"):
+            commands.append(
+                (
+                    "Sync marks",
+                    app.sync_marks,
+                    "Pull and push read/starred/tags/notes ([sync] repo)",
+                )
+            )
         return commands
 
     async def discover(self) -> Hits:
@@ -142,7 +171,7 @@ class ReaderCommands(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(
-                    score, matcher.highlight(text), callback, text=text, help=escape(help_text)
+                    score, highlight(matcher, text), callback, text=text, help=escape(help_text)
                 )
 
 
@@ -169,7 +198,7 @@ def find_papers(library: object, text: str, limit: int = JUMP_LIMIT) -> list[Row
         pids.extend(library.search(query, limit=limit).pids)
     if len(pids) < limit:
         try:
-            more = library.search(text, limit=limit).pids
+            more = list(library.search(text, limit=limit).pids)
         except QueryError:
             more = []
         pids.extend(p for p in more if p not in pids)
@@ -182,15 +211,11 @@ class JumpToPaper(Provider):
     """Search the library's titles and jump to a paper."""
 
     async def search(self, query: str) -> Hits:
-        app = self.app
         text = query.strip()
-        if len(text) < 2 or not hasattr(app, "find_papers"):
+        if len(text) < 2 or not hasattr(self.app, "find_papers"):
             return
-        rows: list[Row] = await asyncio.to_thread(
-            app.find_papers,
-            text,
-            JUMP_LIMIT,  # type: ignore[attr-defined]
-        )
+        app = cast(ReaderActions, self.app)
+        rows: list[Row] = await asyncio.to_thread(app.find_papers, text, JUMP_LIMIT)
         total = len(rows)
         for rank, row in enumerate(rows):
             title = one_line(row.title)
@@ -199,10 +224,17 @@ class JumpToPaper(Provider):
             yield Hit(
                 0.99 - rank / max(total * 2, 1),
                 display,
-                partial(app.jump_to_pid, row.pid),  # type: ignore[attr-defined]
+                partial(app.jump_to_id, row.id),
                 text=title,
                 help=escape(f"{one_line(row.id)} · {one_line(row.date or '')}"),
             )
 
 
-__all__ = ["ActionCommands", "JumpToPaper", "ReaderCommands", "find_papers", "title_query"]
+__all__ = [
+    "ActionCommands",
+    "JumpToPaper",
+    "ReaderCommands",
+    "find_papers",
+    "highlight",
+    "title_query",
+]

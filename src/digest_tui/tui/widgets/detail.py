@@ -8,6 +8,7 @@ hyperlinks only when they are http(s) URLs.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -18,11 +19,33 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 
+from digest_tui.highlight import Highlights
 from digest_tui.models import Paper
 from digest_tui.text import is_web_url, one_line, strip_controls
+from digest_tui.tui.widgets.styling import component_style
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+# A URL in running text; trailing punctuation is the sentence's, not the URL's.
+_TEXT_URL_RE = re.compile(r"https?://[^\s<>\[\]{}\"'`]{1,2000}+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?)"
+
+
+def linked_text(text: str, style: Style) -> Text:
+    """``text`` with its http(s) URLs as OSC 8 hyperlinks (plain strings, never markup)."""
+    out = Text()
+    pos = 0
+    for m in _TEXT_URL_RE.finditer(text):
+        url = m.group().rstrip(_URL_TAIL)
+        if url.count("(") > url.count(")") and m.group()[len(url) : len(url) + 1] == ")":
+            url += ")"  # "https://en.wikipedia.org/wiki/X_(y)"
+        if not is_web_url(url):
+            continue
+        out.append(text[pos : m.start()])
+        out.append(url, style + Style(link=url))
+        pos = m.start() + len(url)
+    out.append(text[pos:])
+    return out
 
 
 def abstract_paragraphs(abstract: str) -> list[str]:
@@ -66,11 +89,11 @@ class PaperDetail(Widget):
         text-style: underline;
     }
     PaperDetail > .paper-detail--star {
-        color: $warning;
+        color: $text-warning;
         text-style: bold;
     }
     PaperDetail > .paper-detail--unread {
-        color: $accent;
+        color: $text-accent;
         text-style: bold;
     }
     PaperDetail > .paper-detail--hint {
@@ -79,6 +102,10 @@ class PaperDetail(Widget):
     }
     PaperDetail > .paper-detail--tag {
         color: $text-secondary;
+        text-style: bold;
+    }
+    PaperDetail > .paper-detail--match {
+        background: $accent-muted;
         text-style: bold;
     }
     PaperDetail > .paper-detail--watched {
@@ -97,6 +124,7 @@ class PaperDetail(Widget):
         "paper-detail--hint",
         "paper-detail--tag",
         "paper-detail--watched",
+        "paper-detail--match",
     }
 
     def __init__(
@@ -114,6 +142,8 @@ class PaperDetail(Widget):
         self.note: str | None = None
         self.watched = False
         self.hint = "No paper selected."
+        #: The filter's words, marked in the title, authors and abstract.
+        self.highlights = Highlights()
 
     def show(
         self,
@@ -152,7 +182,7 @@ class PaperDetail(Widget):
             self.refresh(layout=True)
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return component_style(self, name)
 
     def render(self) -> RenderableType:
         if self.paper is None:
@@ -172,6 +202,8 @@ class PaperDetail(Widget):
             watched=self.watched,
             tag=self._style("paper-detail--tag"),
             watch=self._style("paper-detail--watched"),
+            highlights=self.highlights,
+            match=self._style("paper-detail--match"),
         )
 
 
@@ -198,6 +230,8 @@ def render_paper(
     watched: bool = False,
     tag: Style | None = None,
     watch: Style | None = None,
+    highlights: Highlights | None = None,
+    match: Style | None = None,
 ) -> Group:
     """The detail of a paper: plain strings only, so nothing is read as markup."""
     title = title or Style(bold=True)
@@ -208,6 +242,15 @@ def render_paper(
     unread = unread or Style(bold=True)
     tag = tag or Style(bold=True)
     watch = watch or Style(bold=True)
+    found = highlights or Highlights()
+    match = match or Style(bold=True, underline=True)
+
+    def marked(field: str, text: str, style: Style | str = "") -> Text:
+        """``text`` (plain) with the filter's words of ``field`` in ``match``."""
+        out = Text(text, style=style, overflow="fold")
+        for start, end in found.spans(field, text):
+            out.stylize(match, start, end)
+        return out
 
     def grid() -> Table:
         table = Table.grid(padding=(0, 1))
@@ -216,10 +259,12 @@ def render_paper(
         return table
 
     def add(table: Table, name: str, value: Text | str) -> None:
-        table.add_row(Text(name), value if isinstance(value, Text) else Text(value))
+        table.add_row(
+            Text(name), value if isinstance(value, Text) else Text(value, overflow="fold")
+        )
 
     head = Text()
-    head.append(one_line(paper.title) or "(untitled)", title)
+    head.append_text(marked("title", one_line(paper.title) or "(untitled)", title))
     head.append("\n")
     head.append("● unread" if not read else "✓ read", unread if not read else label)
     if starred:
@@ -238,7 +283,10 @@ def render_paper(
             chips.append("#" + one_line(name), tag)
         add(fields, "Tags", chips)
     if paper.authors:
-        add(fields, "Authors", ", ".join(one_line(a) for a in paper.authors))
+        add(fields, "Authors", marked("authors", ", ".join(one_line(a) for a in paper.authors)))
+    if paper.affiliations:
+        lines = [f"{one_line(k)}: {one_line(v)}" for k, v in paper.affiliations.items()]
+        add(fields, "Affiliations", "\n".join(lines))
     categories = list(paper.categories)
     if paper.primary_category and paper.primary_category not in categories:
         categories.insert(0, paper.primary_category)
@@ -291,10 +339,15 @@ def render_paper(
     paragraphs = abstract_paragraphs(paper.abstract)
     for paragraph in paragraphs:
         parts.append(Text(""))
-        parts.append(Text(paragraph))
+        shown = linked_text(paragraph, link)
+        shown.overflow = "fold"
+        for start, end in found.spans("abstract", paragraph):
+            shown.stylize(match, start, end)
+        parts.append(shown)
 
     links = grid()
-    for name, url in (("Abstract", paper.abs_url), ("PDF", paper.pdf_url)):
+    for name, link_url in (("Abstract", paper.abs_url), ("PDF", paper.pdf_url)):
+        url = link_url or ""
         if url and is_web_url(url):
             add(links, name, _link(url, url, link))
         elif url:
@@ -310,7 +363,7 @@ def render_paper(
 class DetailScroll(VerticalScroll):
     """The scrolling container of the detail pane, with reading keys."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "scroll_down", "Scroll down", id="detail.down", show=False),
         Binding("k,up", "scroll_up", "Scroll up", id="detail.up", show=False),
         Binding("g,home", "scroll_home", "Top", id="detail.top", show=False),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
@@ -15,6 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from digest_tui.text import one_line
+from digest_tui.tui.widgets.styling import ComponentStyles
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,6 +79,11 @@ class StatusHeader(Widget):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.info = HeaderInfo()
+        self._styles = ComponentStyles(self)
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     def update_info(self, info: HeaderInfo) -> None:
         if info != self.info:
@@ -83,16 +91,45 @@ class StatusHeader(Widget):
             self.refresh()
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return self._styles(name)
 
     def render(self) -> RenderableType:
+        """The header, fitted to the width: what does not fit goes in order
+        (the category, the starred count, the app's name, "filter:"), and a
+        long filter loses its middle, so the filter and the sort always show."""
+        width = self.size.width or 10_000
+        steps: tuple[frozenset[str], ...] = (
+            frozenset(),
+            frozenset({"category"}),
+            frozenset({"category", "starred"}),
+            frozenset({"category", "starred", "app"}),
+            frozenset({"category", "starred", "app", "labels"}),
+        )
+        text = Text()
+        for drop in steps:
+            text = self._assemble(drop)
+            if text.cell_len <= width:
+                return text
+        # Still too wide: the middle of the filter goes.
+        filter_text = one_line(self.info.filter_text)
+        if filter_text:
+            room = cell_len(filter_text) - (text.cell_len - width)
+            text = self._assemble(steps[-1], elide_middle(filter_text, max(room, 9)))
+        text.truncate(width, overflow="ellipsis")
+        return text
+
+    def _assemble(self, drop: frozenset[str], filter_text: str | None = None) -> Text:
         info = self.info
         muted = self._style("status-header--muted")
         sep = (" · ", muted)
         bar = (" │ ", muted)
-        parts: list[tuple[str, Style] | str] = [(" digest-tui ", self._style("status-header--app"))]
+        parts: list[tuple[str, Style] | str] = []
+        if "app" not in drop:
+            parts.append((" digest-tui ", self._style("status-header--app")))
         parts.append(" ")
         where = [x for x in (info.category, info.date) if x]
+        if "category" in drop:
+            where = [x for x in (info.date,) if x]
         if where:
             parts.append(" · ".join(one_line(x) for x in where))
             parts.append(bar)
@@ -102,16 +139,19 @@ class StatusHeader(Widget):
         if info.unread is not None:
             parts.append(sep)
             parts.append(f"{info.unread:,} unread")
-        if info.starred is not None:
+        if info.starred is not None and "starred" not in drop:
             parts.append(sep)
             parts.append(f"{info.starred:,} starred")
+        labels = "labels" not in drop
         if info.filter_text:
             parts.append(bar)
-            parts.append(("filter: ", muted))
-            parts.append(one_line(info.filter_text))
+            if labels:
+                parts.append(("filter: ", muted))
+            parts.append(filter_text if filter_text is not None else one_line(info.filter_text))
         if info.sort:
             parts.append(bar)
-            parts.append(("sorted ", muted))
+            if labels:
+                parts.append(("sorted ", muted))
             parts.append(one_line(info.sort))
         if info.sample:
             parts.append(bar)
@@ -122,8 +162,27 @@ class StatusHeader(Widget):
         if info.activity:
             parts.append(bar)
             parts.append((info.activity, self._style("status-header--warning")))
-        text = Text.assemble(*parts, no_wrap=True, overflow="ellipsis", end="")
+        return Text.assemble(*parts, no_wrap=True, overflow="ellipsis", end="")
+
+
+def elide_middle(text: str, cells: int) -> str:
+    """``text`` in at most ``cells`` cells, its middle replaced by an ellipsis."""
+    if cell_len(text) <= cells:
         return text
+    keep = max(cells - 1, 2)
+    head_cells = (keep + 1) // 2
+    tail_cells = keep - head_cells
+    head = ""
+    for ch in text:
+        if cell_len(head + ch) > head_cells:
+            break
+        head += ch
+    tail = ""
+    for ch in reversed(text):
+        if cell_len(ch + tail) > tail_cells:
+            break
+        tail = ch + tail
+    return head + "…" + tail
 
 
 class FilterBar(Vertical):
@@ -163,7 +222,7 @@ class FilterBar(Vertical):
     }
     """
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear and leave the filter", id="filter.clear"),
         Binding("down", "leave", "Keep the filter, back to the list", id="filter.leave"),
     ]

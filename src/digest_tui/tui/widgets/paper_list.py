@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -19,13 +18,17 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from digest_tui.highlight import Highlights
 from digest_tui.library import Row
+from digest_tui.session import Marks
 from digest_tui.text import one_line
+from digest_tui.tui.widgets.styling import ComponentStyles
 
 PAGE_SIZE = 200
 MAX_PAGES = 64
@@ -37,51 +40,6 @@ STAR_MARK = "★"
 WATCH_MARK = "◆"
 NOTE_MARK = "✎"
 MAX_TAG_CELLS = 24  # the most of a row the tag chips take
-
-
-@dataclass(slots=True)
-class MarkSets:
-    """What the reader knows of the user's marks: ids read and starred, the
-    tags of each tagged paper, and the papers (pids) with a note or on the
-    watch list.
-
-    Shared by the app (which writes it after every change) and the list
-    (which only reads it while drawing).
-    """
-
-    read: set[str] = field(default_factory=set)
-    starred: set[str] = field(default_factory=set)
-    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    noted: set[int] = field(default_factory=set)
-    watched: set[int] = field(default_factory=set)
-
-    def tags_of(self, paper_id: str) -> tuple[str, ...]:
-        return self.tags.get(paper_id, ())
-
-    def set_tags(self, paper_id: str, tags: Iterable[str]) -> None:
-        ordered = tuple(sorted(tags, key=str.casefold))
-        if ordered:
-            self.tags[paper_id] = ordered
-        else:
-            self.tags.pop(paper_id, None)
-
-    def is_read(self, paper_id: str) -> bool:
-        return paper_id in self.read
-
-    def is_starred(self, paper_id: str) -> bool:
-        return paper_id in self.starred
-
-    def set_read(self, paper_id: str, value: bool) -> None:
-        if value:
-            self.read.add(paper_id)
-        else:
-            self.read.discard(paper_id)
-
-    def set_starred(self, paper_id: str, value: bool) -> None:
-        if value:
-            self.starred.add(paper_id)
-        else:
-            self.starred.discard(paper_id)
 
 
 def author_label(row: Row) -> str:
@@ -128,11 +86,11 @@ class PaperList(ScrollView, can_focus=True):
         color: $text-muted;
     }
     PaperList > .paper-list--marker {
-        color: $accent;
+        color: $text-accent;
         text-style: bold;
     }
     PaperList > .paper-list--star {
-        color: $warning;
+        color: $text-warning;
         text-style: bold;
     }
     PaperList > .paper-list--meta {
@@ -148,6 +106,10 @@ class PaperList(ScrollView, can_focus=True):
     PaperList > .paper-list--separator {
         background: $panel;
         color: $text-accent;
+        text-style: bold;
+    }
+    PaperList > .paper-list--match {
+        background: $accent-muted;
         text-style: bold;
     }
     PaperList > .paper-list--empty {
@@ -167,9 +129,10 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--tag",
         "paper-list--separator",
         "paper-list--empty",
+        "paper-list--match",
     }
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", "Next paper", id="list.down", show=False),
         Binding("k,up", "cursor_up", "Previous paper", id="list.up", show=False),
         Binding("g,home", "first", "First paper", id="list.first", show=False),
@@ -220,7 +183,7 @@ class PaperList(ScrollView, can_focus=True):
     def __init__(
         self,
         fetch_rows: RowFetcher,
-        marks: MarkSets,
+        marks: Marks,
         *,
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's name
@@ -231,10 +194,12 @@ class PaperList(ScrollView, can_focus=True):
         self.marks = marks
         self.pids: array[int] = array("q")
         self._date_at: Callable[[int], str] = lambda _index: ""
+        #: Unread papers of the day of a row (None: not counted yet).
+        self.day_unread: Callable[[int], int | None] = lambda _index: None
         self._boundaries: list[int] = []
         self._separator_lines: list[int] = []
         self._show_separators = False
-        self._pages: OrderedDict[int, list[Row | None]] = OrderedDict()
+        self._pages: LRUCache[int, list[Row | None]] = LRUCache(MAX_PAGES)
         self.cursor = -1
         self.empty_message = ""
         # Keys that open the filter (set by the app from its keymap).  Textual
@@ -243,6 +208,13 @@ class PaperList(ScrollView, can_focus=True):
         # such a key as text for the filter instead of acting on it.
         self.filter_keys: frozenset[str] = frozenset({"slash"})
         self._type_ahead = False
+        self._styles = ComponentStyles(self)
+        #: The filter's words, marked in the titles.
+        self.highlights = Highlights()
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     # ------------------------------------------------------------------ keys
 
@@ -268,14 +240,14 @@ class PaperList(ScrollView, can_focus=True):
         pids: array[int],
         day_starts: list[int],
         date_at: Callable[[int], str],
+        index: int,
         *,
-        keep_pid: int | None = None,
-        first_unread: bool = False,
+        reveal: bool = False,
     ) -> None:
         """Show a new list: ``pids`` in display order, the indices where each
-        digest day starts, and the date of a row.  The cursor stays on
-        ``keep_pid`` if it is still shown, else goes to the first unread paper
-        of the newest day (``first_unread``) or the top."""
+        digest day starts, the date of a row, and the row for the cursor
+        (chosen by the reading session); ``reveal``: show the cursor's row
+        where the eye starts (see :meth:`reveal_cursor`)."""
         self.pids = pids
         self._date_at = date_at
         self._boundaries = day_starts
@@ -286,17 +258,14 @@ class PaperList(ScrollView, can_focus=True):
             self._separator_lines = []
         self._pages.clear()
         self.virtual_size = Size(0, self.line_count)
-        index = -1
-        if keep_pid is not None:
-            try:
-                index = pids.index(keep_pid)
-            except ValueError:
-                index = -1
-        if index < 0:
-            index = self.first_unread_index() if first_unread else (0 if len(pids) else -1)
         self.cursor = -1
         self.refresh()
-        self.move_to(index, force=True, by_user=False)
+        self.move_to(index, force=True, by_user=False, reveal=reveal)
+
+    def set_highlights(self, highlights: Highlights) -> None:
+        if highlights != self.highlights:
+            self.highlights = highlights
+            self.refresh()
 
     def forget_rows(self) -> None:
         """Drop cached rows (titles may have changed after a rescan)."""
@@ -331,10 +300,6 @@ class PaperList(ScrollView, can_focus=True):
             found = self._fetch_rows(chunk)
             page = [found.get(pid) for pid in chunk]
             self._pages[page_no] = page
-            while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page_no)
         return page[index % PAGE_SIZE]
 
     def line_of(self, index: int) -> int:
@@ -363,19 +328,27 @@ class PaperList(ScrollView, can_focus=True):
         end = self._boundaries[k + 1] if k + 1 < len(self._boundaries) else len(self.pids)
         return start, end
 
-    def refresh_pid(self, pid: int) -> None:
-        """Redraw the row of ``pid`` if it is on screen (its marks changed)."""
+    def refresh_id(self, paper_id: str) -> None:
+        """Redraw the row of paper ``paper_id`` if it is on screen (its marks changed)."""
         top = int(self.scroll_offset.y)
         height = self.scrollable_content_region.height
         for y in range(top, top + height):
             kind, index = self._at_line(y)
-            if kind == "row" and self.pids[index] == pid:
-                self.refresh_line(y)
+            if kind == "row":
+                row = self.row_at(index)
+                if row is not None and row.id == paper_id:
+                    self.refresh_line(y)
 
     # ------------------------------------------------------------------ cursor
 
     def move_to(
-        self, index: int, *, force: bool = False, by_user: bool = True, to_top: bool = False
+        self,
+        index: int,
+        *,
+        force: bool = False,
+        by_user: bool = True,
+        to_top: bool = False,
+        reveal: bool = False,
     ) -> None:
         count = len(self.pids)
         if count == 0:
@@ -404,7 +377,35 @@ class PaperList(ScrollView, can_focus=True):
                 force=True,
                 top=to_top,
             )
+            if reveal:
+                self.reveal_cursor()
+                # Before the first layout the list has no height yet: again after it.
+                self.call_after_refresh(self.reveal_cursor)
         self.post_message(self.Highlighted(self, self.current_pid, index, by_user=by_user))
+
+    def reveal_cursor(self) -> None:
+        """Scroll so the eye finds the cursor at the top: its day's separator
+        on the first line when both fit on screen, else the cursor a few
+        lines down from the top."""
+        height = self.scrollable_content_region.height
+        if self.cursor < 0 or height <= 0:
+            return
+        line = self.line_of(self.cursor)
+        start, _ = self.indices_of_day(self.cursor)
+        top = self.line_of(start) - (1 if self._show_separators else 0)
+        if line - top >= height:
+            top = line - min(2, height // 3)
+        self.scroll_to(y=max(0, top), animate=False, immediate=True, force=True)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """A smaller window keeps the current paper on screen."""
+        self.call_after_refresh(self._keep_cursor_visible)
+
+    def _keep_cursor_visible(self) -> None:
+        if self.cursor < 0:
+            return
+        line = self.line_of(self.cursor)
+        self.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True, force=True)
 
     def _page_rows(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
@@ -438,73 +439,6 @@ class PaperList(ScrollView, can_focus=True):
         if pid is not None:
             self.post_message(self.Selected(self, pid))
 
-    def next_day(self) -> bool:
-        k = bisect_right(self._boundaries, self.cursor)
-        if k < len(self._boundaries):
-            self.move_to(self._boundaries[k], to_top=True)
-            return True
-        return False
-
-    def previous_day(self) -> bool:
-        if self.cursor < 0:
-            return False
-        start, _ = self.indices_of_day(self.cursor)
-        if self.cursor > start:
-            self.move_to(start, to_top=True)
-            return True
-        k = bisect_right(self._boundaries, self.cursor) - 1
-        if k > 0:
-            self.move_to(self._boundaries[k - 1], to_top=True)
-            return True
-        return False
-
-    def find_unread(self, start: int, step: int, limit: int | None = None) -> int:
-        """The first unread row from ``start`` going by ``step``, or -1."""
-        index = start
-        seen = 0
-        count = len(self.pids)
-        while 0 <= index < count:
-            row = self.row_at(index)
-            if row is not None and not self.marks.is_read(row.id):
-                return index
-            index += step
-            seen += 1
-            if limit is not None and seen >= limit:
-                break
-        return -1
-
-    def next_unread(self) -> bool:
-        found = self.find_unread(self.cursor + 1, 1)
-        if found >= 0:
-            self.move_to(found)
-            return True
-        return False
-
-    def previous_unread(self) -> bool:
-        found = self.find_unread(self.cursor - 1, -1)
-        if found >= 0:
-            self.move_to(found)
-            return True
-        return False
-
-    def first_unread_index(self) -> int:
-        """Where the reader starts: the first unread paper of the newest day on
-        the watch list, else the first unread paper of the newest day."""
-        if not len(self.pids):
-            return -1
-        _, end = self.indices_of_day(0)
-        watched = self.marks.watched
-        if watched:
-            for index in range(min(end, len(self.pids))):
-                if self.pids[index] in watched:
-                    row = self.row_at(index)
-                    if row is not None and not self.marks.is_read(row.id):
-                        return index
-        found = self.find_unread(0, 1, limit=end)
-        if found < 0:
-            found = self.find_unread(end, 1, limit=2000)
-        return max(found, 0)
-
     # ------------------------------------------------------------------ mouse
 
     def on_click(self, event: events.Click) -> None:
@@ -521,7 +455,7 @@ class PaperList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ drawing
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return self._styles(name)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -541,7 +475,10 @@ class PaperList(ScrollView, can_focus=True):
         if kind == "separator":
             date = self._date_at(index)
             start, end = self.indices_of_day(index)
-            label = f" {date or 'no date'} · {end - start} paper{'s' if end - start != 1 else ''}"
+            label = f" {date or 'no date'} · {end - start:,} paper{'s' if end - start != 1 else ''}"
+            unread = self.day_unread(index)
+            if unread is not None:
+                label += f" · {unread:,} unread" if unread else " · all read"
             style = base + self._style("paper-list--separator")
             return Strip([Segment(_fit(label, width), style)], width)
         return self._render_row(index, width, base)
@@ -556,7 +493,7 @@ class PaperList(ScrollView, can_focus=True):
         marks = self.marks
         read = marks.is_read(row.id)
         starred = marks.is_starred(row.id)
-        watched = row.pid in marks.watched
+        watched = row.id in marks.watched
         if index == self.cursor:
             # The cursor colours win over the muted colours.
             title_style = row_style + Style(bold=not read)
@@ -570,9 +507,14 @@ class PaperList(ScrollView, can_focus=True):
                 title_style += self._style("paper-list--watched")
             meta_style = row_style + self._style("paper-list--meta")
             tag_style = row_style + self._style("paper-list--tag")
-        marker_style = row_style + self._style("paper-list--marker")
-        star_style = row_style + self._style("paper-list--star")
-        watch_style = row_style + self._style("paper-list--watched")
+        if index == self.cursor:
+            marker_style = star_style = watch_style = row_style + Style(bold=True)
+            match_style = title_style + Style(bold=True, underline=True)
+        else:
+            marker_style = row_style + self._style("paper-list--marker")
+            star_style = row_style + self._style("paper-list--star")
+            watch_style = row_style + self._style("paper-list--watched")
+            match_style = title_style + self._style("paper-list--match")
 
         date_text = row.date or ""
         if width < 72:
@@ -589,7 +531,7 @@ class PaperList(ScrollView, can_focus=True):
         fixed = 3 + (author_width + 1 if author_width else 0) + (date_width + 2)
         title_width = max(1, width - fixed - 1)
         chips = " ".join(
-            ([NOTE_MARK] if row.pid in marks.noted else [])
+            ([NOTE_MARK] if row.id in marks.noted else [])
             + ["#" + one_line(tag) for tag in marks.tags_of(row.id)]
         )
         chips_width = 0
@@ -604,13 +546,14 @@ class PaperList(ScrollView, can_focus=True):
         if chips_width:
             title = one_line(row.title)
             title_cells = min(cell_len(title), title_width - chips_width - 1)
-            segments.append(Segment(_fit(title, title_cells), title_style))
+            segments += self._title_segments(title, title_cells, title_style, match_style)
             segments.append(Segment(" ", row_style))
             segments.append(Segment(_fit(chips, chips_width), tag_style))
             rest = title_width - title_cells - 1 - chips_width
             segments.append(Segment(" " * (rest + 1), row_style))
         else:
-            segments.append(Segment(_fit(one_line(row.title), title_width), title_style))
+            title = one_line(row.title)
+            segments += self._title_segments(title, title_width, title_style, match_style)
             segments.append(Segment(" ", row_style))
         if author_width:
             segments.append(Segment(_fit(author, author_width), meta_style))
@@ -618,3 +561,30 @@ class PaperList(ScrollView, can_focus=True):
         segments.append(Segment(" " + date_text + " ", meta_style))
         strip = Strip(segments)
         return strip.adjust_cell_length(width, row_style)
+
+    def _title_segments(
+        self, title: str, cells: int, style: Style, match_style: Style
+    ) -> list[Segment]:
+        """The title fitted to ``cells``, the filter's words in ``match_style``."""
+        fitted = _fit(title, cells)
+        spans = self.highlights.spans("title", title) if self.highlights else []
+        if not spans:
+            return [Segment(fitted, style)]
+        kept = 0  # the characters of the title left before the ellipsis
+        for a, b in zip(fitted, title, strict=False):
+            if a != b:
+                break
+            kept += 1
+        segments: list[Segment] = []
+        at = 0
+        for start, end in spans:
+            start, end = min(start, kept), min(end, kept)
+            if start >= end:
+                continue
+            if start > at:
+                segments.append(Segment(fitted[at:start], style))
+            segments.append(Segment(fitted[start:end], match_style))
+            at = end
+        if at < len(fitted):
+            segments.append(Segment(fitted[at:], style))
+        return segments

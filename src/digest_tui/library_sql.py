@@ -1,0 +1,365 @@
+"""The SQL of the filter language: a parsed :class:`~digest_tui.query.Query`
+as a query over the library index.
+
+The library owns the table names: ``papers p`` and its full-text index
+``papers_fts``, ``appearances`` (where each paper was listed), and the
+user's state database attached as ``st`` (``st.marks``, ``st.tags``).
+Without the state attached nothing is starred, read, noted or tagged.
+
+Text terms use FTS5 (case and diacritics ignored by its tokenizer).  A first
+index still building its full-text index (``fts=False``) matches them as
+substrings instead, also ignoring case and diacritics (:func:`fold`;
+:func:`register_functions` gives each connection the SQL functions used).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+
+from digest_tui.query import SORTS, TEXT_FIELDS, Query, QueryError, Term, WatchList, has_word
+
+# ORDER BY for each sort; every one ends in the pid, so ties keep the digest order.
+# "date": when the paper was published (an ISO timestamp), else its digest's date.
+# "id": newest arXiv id first; old-style ids (hep-th/9901001, 1991-2007) sort by
+# their year and month among the new ones (0704.0001 and later).
+_ORDER_BY = {
+    "digest": "p.pid",
+    "date": (
+        "CASE WHEN p.published GLOB '[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]*'"
+        " THEN p.published ELSE p.sort_date END DESC, p.pid"
+    ),
+    "title": "p.title COLLATE NOCASE, p.pid",
+    "id": (
+        "CASE WHEN instr(p.arxiv_id, '/') > 0 THEN"
+        " (CASE WHEN substr(p.arxiv_id, instr(p.arxiv_id, '/') + 1, 2) >= '91'"
+        " THEN '19' ELSE '20' END)"
+        " || substr(p.arxiv_id, instr(p.arxiv_id, '/') + 1, 4) || '.'"
+        " || substr(p.arxiv_id, instr(p.arxiv_id, '/') + 5)"
+        " ELSE '20' || p.arxiv_id END DESC, p.pid"
+    ),
+}
+assert tuple(_ORDER_BY) == SORTS
+
+# The text each text field searches when there is no full-text index.
+_LIKE_COLUMNS = {
+    None: "(p.title || ' ' || p.authors || ' ' || p.abstract || ' ' || p.categories)",
+    "title": "p.title",
+    "authors": "p.authors",
+    "abstract": "p.abstract",
+}
+
+
+def fold(text: str) -> str:
+    """Text without case or diacritics ("Hernández" -> "hernandez"), for
+    substring matching."""
+    if text.isascii():
+        return text.lower()
+    return _NON_ASCII_RUN.sub(_fold_run, text).lower()
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(m: re.Match[str]) -> str:
+    decomposed = unicodedata.normalize("NFKD", m.group())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def folded_contains(haystack: object, needle: object) -> int:
+    """1 when the folded ``needle`` is in ``haystack`` once folded, through
+    a character beyond ASCII (LIKE finds the rest); else 0.
+
+    Only the text around such characters is folded: any match through one
+    starts at most ``len(needle)`` characters before a run of them and ends
+    as far after one, so most of a row is never copied or normalised.
+    """
+    if not isinstance(haystack, str) or not isinstance(needle, str) or haystack.isascii():
+        return 0
+    n = len(needle)
+    start = end = -1
+    for m in _NON_ASCII_RUN.finditer(haystack):
+        lo, hi = max(m.start() - n, 0), m.end() + n
+        if lo <= end:  # overlaps the window before: one window
+            end = hi
+            continue
+        if end >= 0 and needle in fold(haystack[start:end]):
+            return 1
+        start, end = lo, hi
+    return int(end >= 0 and needle in fold(haystack[start:end]))
+
+
+def _sql_casefold(value: object) -> str | None:
+    return value.casefold() if isinstance(value, str) else None
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the queries of this module call; once per connection."""
+    conn.create_function("dt_folded_contains", 2, folded_contains, deterministic=True)
+    conn.create_function("dt_casefold", 1, _sql_casefold, deterministic=True)
+
+
+def where_sql(
+    query: Query,
+    *,
+    state_available: bool = True,
+    fts: bool = True,
+    watch: WatchList | None = None,
+    digest_categories: frozenset[str] | None = None,
+) -> tuple[str, list[object]]:
+    """A WHERE clause over ``papers p`` and its parameters ("" matches all).
+
+    ``watch`` is what ``is:watched`` matches (None: nothing).
+    ``digest_categories``: every category of an appearance, in lower case
+    (see :func:`digest_categories_sql`); with it, ``cat:`` looks at the
+    appearances only when one could match.  None: always.
+    """
+    clauses, params, match = _parts(
+        query, state_available=state_available, fts=fts, watch=watch, cats=digest_categories
+    )
+    if match is not None:
+        clauses.insert(0, "p.pid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
+        params.insert(0, match)
+    return " AND ".join(clauses), params
+
+
+def select_sql(
+    query: Query,
+    *,
+    state_available: bool = True,
+    fts: bool = True,
+    limit: int | None = None,
+    watch: WatchList | None = None,
+    sort: str = "digest",
+    digest_categories: frozenset[str] | None = None,
+) -> tuple[str, list[object]]:
+    """A SELECT of matching pids in display order (the other arguments as
+    for :func:`where_sql`).
+
+    ``sort`` is one of :data:`digest_tui.query.SORTS`: ``"digest"``
+    (ascending pid: newest digest first, then each digest's own order),
+    ``"date"`` (newest published first), ``"title"`` (A to Z, any case) or
+    ``"id"`` (newest arXiv id first); ties keep the digest order.  Anything
+    else raises ``ValueError``.
+
+    When the query has words, the full-text index drives the scan in pid
+    order, so the first screen of a common word is found without reading
+    every match; without words the narrow ``papers_scan`` index is read in
+    pid order.
+    """
+    if sort not in _ORDER_BY:
+        raise ValueError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
+    clauses, params, match = _parts(
+        query, state_available=state_available, fts=fts, watch=watch, cats=digest_categories
+    )
+    if match is not None:
+        sql = (
+            "SELECT f.rowid FROM papers_fts f CROSS JOIN papers p ON p.pid = f.rowid"
+            " WHERE papers_fts MATCH ?"
+        )
+        params.insert(0, match)
+        if clauses:
+            sql += " AND " + " AND ".join(clauses)
+        sql += " ORDER BY f.rowid" if sort == "digest" else f" ORDER BY {_ORDER_BY[sort]}"
+    elif sort == "digest":
+        sql = "SELECT p.pid FROM papers p INDEXED BY papers_scan"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY p.pid"
+    else:
+        sql = "SELECT p.pid FROM papers p"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += f" ORDER BY {_ORDER_BY[sort]}"
+    if limit is not None:
+        sql += f" LIMIT {max(int(limit), 0)}"
+    return sql, params
+
+
+#: Every category of an appearance, in lower case (for ``digest_categories``).
+DIGEST_CATEGORIES_SQL = (
+    "SELECT DISTINCT lower(category) FROM appearances WHERE category IS NOT NULL"
+)
+
+
+def watch_match_expr(watch: WatchList) -> str | None:
+    """An FTS5 expression matching any watched author or keyword, or None."""
+    parts = [f"authors : {_fts_string(a.lower())}" for a in watch.clean_authors()]
+    parts += [f"{{title abstract}} : {_fts_string(k.lower())}" for k in watch.clean_keywords()]
+    return " OR ".join(parts) if parts else None
+
+
+def watch_like_sql(watch: WatchList) -> tuple[str, list[object]] | None:
+    """The same as substrings (case and diacritics ignored), for an index without FTS."""
+    conds: list[str] = []
+    params: list[object] = []
+    for a in watch.clean_authors():
+        cond, p = _folded_like("p.authors", a)
+        conds.append(cond)
+        params.extend(p)
+    for k in watch.clean_keywords():
+        cond, p = _folded_like("(p.title || ' ' || p.abstract)", k)
+        conds.append(cond)
+        params.extend(p)
+    if not conds:
+        return None
+    return "(" + " OR ".join(conds) + ")", params
+
+
+def _parts(
+    query: Query,
+    *,
+    state_available: bool,
+    fts: bool,
+    watch: WatchList | None,
+    cats: frozenset[str] | None,
+) -> tuple[list[str], list[object], str | None]:
+    """The clauses of a query, their parameters, and the FTS5 expression of
+    its positive text terms (None: no words)."""
+    clauses: list[str] = []
+    params: list[object] = []
+    positive_fts: list[str] = []
+    for term in query.terms:
+        if term.field in TEXT_FIELDS:
+            if not has_word(term.value):
+                continue  # punctuation: nothing the tokenizer would keep
+            if fts and not term.negated:
+                positive_fts.append(_fts_expr(term))
+                continue
+            if fts:
+                clause = "p.pid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)"
+                p: list[object] = [_fts_expr(term)]
+            else:
+                clause, p = _folded_like(_LIKE_COLUMNS[term.field], term.value)
+        elif term.field == "cat":
+            clause, p = _cat_clause(term.value, cats)
+        elif term.field == "id":
+            clause, p = _id_clause(term.value)
+        elif term.field == "date":
+            clause, p = _date_clause(term)
+        elif term.field == "is" and term.value == "watched":
+            clause, p = _watched_clause(watch, fts)
+        elif term.field == "is":
+            clause, p = _is_clause(term.value, state_available)
+        elif term.field == "tag":
+            clause, p = _tag_clause(term.value, state_available)
+        else:  # pragma: no cover - parse_query only makes known fields
+            raise QueryError(f"unknown filter {term.field}:")
+        clauses.append(f"NOT ({clause})" if term.negated else clause)
+        params.extend(p)
+    return clauses, params, " AND ".join(positive_fts) if positive_fts else None
+
+
+def _fts_string(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _fts_expr(term: Term) -> str:
+    expr = _fts_string(term.value.lower())
+    if term.prefix:
+        expr += "*"
+    if term.field is not None:
+        expr = f"{term.field} : {expr}"
+    return expr
+
+
+def _like_escape(v: str) -> str:
+    return v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _folded_like(column: str, value: str) -> tuple[str, list[object]]:
+    """``value`` as a substring of ``column``, case and diacritics ignored:
+    LIKE (C, ASCII case) for most rows, :func:`folded_contains` for the rest."""
+    needle = fold(value)
+    return (
+        f"({column} LIKE ? ESCAPE '\\' OR dt_folded_contains({column}, ?))",
+        [f"%{_like_escape(needle)}%", needle],
+    )
+
+
+def _cat_clause(value: str, cats: frozenset[str] | None) -> tuple[str, list[object]]:
+    """The paper's own categories, or a digest of that category listing it
+    ("cat:cs" means every cs.* category, and an archive without subjects).
+
+    Looking up a paper's appearances costs more than the rest of the row:
+    it is left out when no appearance has the category (``cats``)."""
+    haystack = "(' ' || lower(p.categories) || ' ')"
+    low = value.lower()
+    v = _like_escape(low)
+    whole = "." in value or "-" in value
+    if whole:
+        own = f"{haystack} LIKE ? ESCAPE '\\'"
+        listed = "a.category LIKE ? ESCAPE '\\'"
+        params: list[object] = [f"% {v} %", v]
+    else:
+        own = f"({haystack} LIKE ? ESCAPE '\\' OR {haystack} LIKE ? ESCAPE '\\')"
+        listed = "(a.category LIKE ? ESCAPE '\\' OR a.category LIKE ? ESCAPE '\\')"
+        params = [f"% {v}.%", f"% {v} %", f"{v}.%", v]
+    if cats is not None and not any(
+        c == low or (not whole and c.startswith(low + ".")) for c in cats
+    ):
+        return own, params[: len(params) // 2]
+    return (
+        f"({own} OR EXISTS (SELECT 1 FROM appearances a WHERE a.pid = p.pid AND {listed}))",
+        params,
+    )
+
+
+def _id_clause(value: str) -> tuple[str, list[object]]:
+    return "(p.arxiv_id = ? OR p.arxiv_id LIKE ? ESCAPE '\\')", [value, _like_escape(value) + "%"]
+
+
+def _date_clause(term: Term) -> tuple[str, list[object]]:
+    dates = term.dates
+    assert dates is not None  # parse_query sets it on every date: term
+    sub = "p.pid IN (SELECT pid FROM appearances WHERE {})"
+    if dates.latest:
+        return sub.format("date = (SELECT max(date) FROM appearances)"), []
+    conds: list[str] = []
+    params: list[object] = []
+    if dates.first is not None:
+        conds.append("date >= ?")
+        params.append(dates.first.isoformat())
+    if dates.last is not None:
+        # Before the next day, so "2020-05-31" and "2020-05-31T09:00" are both in.
+        conds.append("date <= ?")
+        params.append(dates.last.isoformat() + "~")
+    return sub.format(" AND ".join(conds) or "date IS NOT NULL"), params
+
+
+def _is_clause(value: str, state_available: bool) -> tuple[str, list[object]]:
+    if not state_available:
+        # Nothing has been marked yet: nothing is read or starred.
+        return ("0", []) if value in ("starred", "read", "noted") else ("1", [])
+    if value == "starred":
+        return "p.arxiv_id IN (SELECT id FROM st.marks WHERE starred = 1)", []
+    if value == "unstarred":
+        return "p.arxiv_id NOT IN (SELECT id FROM st.marks WHERE starred = 1)", []
+    if value == "read":
+        return "p.arxiv_id IN (SELECT id FROM st.marks WHERE read = 1)", []
+    if value == "noted":
+        return (
+            "p.arxiv_id IN (SELECT id FROM st.marks WHERE note IS NOT NULL AND note != '')",
+            [],
+        )
+    return "p.arxiv_id NOT IN (SELECT id FROM st.marks WHERE read = 1)", []
+
+
+def _tag_clause(value: str, state_available: bool) -> tuple[str, list[object]]:
+    if not state_available:
+        return "0", []  # nothing is tagged yet
+    # Python's casefold on both sides: "ML" and "ml" are one tag, whatever the script.
+    return "p.arxiv_id IN (SELECT id FROM st.tags WHERE dt_casefold(tag) = ?)", [value.casefold()]
+
+
+def _watched_clause(watch: WatchList | None, fts: bool) -> tuple[str, list[object]]:
+    if watch is None:
+        return "0", []
+    if fts:
+        expr = watch_match_expr(watch)
+        if expr is None:
+            return "0", []
+        return "p.pid IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)", [expr]
+    like = watch_like_sql(watch)
+    return ("0", []) if like is None else like

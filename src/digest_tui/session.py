@@ -345,6 +345,13 @@ class ReadingSession:
                 self._ranker = Ranker(self.library, self.state)
             return self._ranker
 
+    def has_features(self) -> bool:
+        """Relevance was used with this index before: its feature store exists
+        (the path :func:`digest_tui.features.features_path_for` gives; that
+        module imports numpy, so it is not asked)."""
+        path = self.library.path
+        return path.with_name(f"{path.stem}-features.sqlite3").exists()
+
     @property
     def ranking_started(self) -> bool:
         """Relevance was asked for in this session (so marks retrain it)."""
@@ -420,7 +427,7 @@ class ReadingSession:
         paper; False when the similar view is not shown."""
         if self.view != "similar":
             return False
-        self.pending_jump = self.similar_to
+        self.pending_jump = self.anchor_id = self.similar_to
         self.view = self._view_before_similar
         self.similar_to = None
         return True

@@ -9,7 +9,11 @@ Generates N synthetic papers (``benchmarks/make_corpus.py``), indexes them,
 featurizes them once (timed), marks ``--read`` papers read and ``--stars`` of
 them starred, and reports: the first training, ranking the newest day's papers
 after the first time (median of 5), the retraining after one more star (median
-of 3, the work a reader's worker does), and ``digest-tui list`` against
+of 3, the work a reader's worker does), the reader's For-you view after the
+first time (the session's whole search: the marks checked, the newest day's
+unread papers read and ranked; median of 5), ``similar`` (its first call builds
+the in-memory matrix: time and peak traced memory; then the median of 20
+queries), and ``digest-tui list`` against
 ``list --sort relevance`` over the newest ~1,000 papers (median of 3 runs each
 in a new process, after a first run of each).
 """
@@ -23,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,6 +38,7 @@ from make_corpus import make_corpus  # noqa: E402
 
 from digest_tui.library import Library, index_path_for  # noqa: E402
 from digest_tui.ranking import Ranker  # noqa: E402
+from digest_tui.session import ReadingSession  # noqa: E402
 from digest_tui.state import StateStore  # noqa: E402
 
 
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     state = StateStore(data)
     lib = Library(index_path_for(cache, [digests]), [digests], state_db=state.path)
     t0 = time.perf_counter()
-    lib.scan()
+    lib.scan(workers=1)
     index_s = time.perf_counter() - t0
     result = lib.search("")
     n_papers = len(result)
@@ -93,6 +99,27 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             ranker.refresh()
             star_times.append(time.perf_counter() - t0)
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        ranker.similar(today[0], 10)
+        similar_first_s = time.perf_counter() - t0
+        similar_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        sim_times = []
+        for i in older[:20]:
+            t0 = time.perf_counter()
+            ranker.similar(i, 10)
+            sim_times.append(time.perf_counter() - t0)
+    session = ReadingSession(lib, state)
+    session.load_marks()
+    session.set_view("foryou")
+    foryou_times = []
+    for _ in range(6):
+        t0 = time.perf_counter()
+        session._ranked = None  # a new search each time (the reader caches one)
+        found = session.search(session.view_query())
+        foryou_times.append(time.perf_counter() - t0)
+    session.close()
     lib.close()
     state.close()
     query = f"date:>={result.date_at(min(999, n_papers - 1))}"
@@ -108,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         f"first training: {train_s:.2f} s; ranking the newest day ({len(today)} papers)"
         f" after the first time: median {statistics.median(rank_times) * 1000:.1f} ms;"
         f" retraining after one more star: median {statistics.median(star_times):.2f} s.\n"
+        f"For you ({len(found)} papers) after the first time: median"
+        f" {statistics.median(foryou_times[1:]) * 1000:.1f} ms"
+        f" (first {foryou_times[0] * 1000:.0f} ms);"
+        f" similar: first call {similar_first_s:.1f} s, peak {similar_peak / 2**20:.0f} MiB"
+        f" traced; then median {statistics.median(sim_times) * 1000:.0f} ms a query.\n"
         f"`list -q '{query}'`: {plain:.2f} s; with `--sort relevance`: {ranked:.2f} s"
         f" ({ranked / plain:.2f}x)."
     )

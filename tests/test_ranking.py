@@ -294,3 +294,30 @@ def test_a_new_process_reuses_the_trained_model_from_the_cache(world, monkeypatc
         state.set_starred(today[0], True)  # a new mark: the saved model is stale
         with pytest.raises(AssertionError, match="trained again"):
             ranker.refresh()
+
+
+def test_similar_with_each_paper_cut_to_its_top_terms_is_the_exact_cosine(world) -> None:  # type: ignore[no-untyped-def]
+    lib, state, field_of, today, past = world
+    from digest_tui.features import DIM
+    from digest_tui.ranking import Settings, tfidf
+
+    with Ranker(lib, state, settings=Settings(similar_terms=16, similar_candidates=40)) as ranker:
+        ranker.sync_features()
+        ids = sorted(field_of)
+        bags = ranker.store.bags(ids)
+        full = tfidf([bags[i] for i in ids], ranker.idf())
+        _, _, cut = ranker._corpus_matrix()
+        assert int(np.diff(cut.indptr).max()) == 16  # the in-memory matrix is small
+        for q in today[:5]:
+            k = ids.index(q)
+            vec = np.zeros(DIM, dtype=np.float32)
+            lo, hi = full.indptr[k], full.indptr[k + 1]
+            vec[full.indices[lo:hi]] = full.data[lo:hi]
+            exact = full.dot_dense(vec)
+            exact[k] = -1
+            best = sorted(range(len(ids)), key=lambda j: (-exact[j], ids[j]))[:10]
+            near = ranker.similar(q, 10)
+            # The cosines are exact; the candidates found by the cut vectors
+            # are nearly all of the exact ten.
+            assert [s for i, s in near] == pytest.approx([exact[ids.index(i)] for i, _ in near])
+            assert len({i for i, _ in near} & {ids[j] for j in best}) >= 8

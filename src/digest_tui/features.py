@@ -253,6 +253,8 @@ class FeatureStore:
         self._lock = threading.RLock()
         self._conn = self._open()
         self.df, self.n_docs = self._load_df()
+        #: Grows with every change of the stored bags (for caches of ``df``).
+        self.generation = 0
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -335,6 +337,7 @@ class FeatureStore:
                 conn.execute("ROLLBACK")
                 raise
             self.df, self.n_docs = df, docs
+            self.generation += 1
         return n
 
     def bags(self, arxiv_ids: Sequence[str]) -> dict[str, Bag]:
@@ -355,12 +358,27 @@ class FeatureStore:
                     )
         return out
 
-    def all_bags(self) -> Iterator[tuple[str, Bag]]:
-        """Every stored bag (read under the lock, in batches)."""
-        with self._lock:
-            rows = self._conn.execute("SELECT arxiv_id, hashes, counts FROM bags").fetchall()
-        for arxiv_id, hashes, counts in rows:
-            yield (
-                arxiv_id,
-                Bag(np.frombuffer(hashes, dtype=np.uint32), np.frombuffer(counts, dtype=np.uint8)),
-            )
+    def all_bags(self, batch: int = 5000) -> Iterator[list[tuple[str, Bag]]]:
+        """Every stored bag, ``batch`` at a time in arXiv id order (each batch
+        read under the lock; memory for one batch, not the whole store)."""
+        last = ""
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT arxiv_id, hashes, counts FROM bags WHERE arxiv_id > ?"
+                    " ORDER BY arxiv_id LIMIT ?",
+                    (last, batch),
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [
+                (
+                    arxiv_id,
+                    Bag(
+                        np.frombuffer(hashes, dtype=np.uint32),
+                        np.frombuffer(counts, dtype=np.uint8),
+                    ),
+                )
+                for arxiv_id, hashes, counts in rows
+            ]

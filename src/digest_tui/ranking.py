@@ -86,8 +86,11 @@ class Settings:
     min_negatives: int = 200  # below this, unmarked papers stand in as negatives
     max_negatives: int = 20_000  # above this, only the newest (by arXiv id) are used
     max_iter: int = 150
-    warm_iter: int = 25  # a retrain from the last model (one more mark) needs few steps
+    warm_iter: int = 8  # a retrain from the last model (one more mark) needs few steps
     tol: float = 1e-5  # relative change of the objective at which a fit stops
+    warm_tol: float = 1e-4  # the same for a retrain from the last model
+    similar_terms: int = 32  # terms per paper kept in the in-memory "similar" matrix
+    similar_candidates: int = 200  # nearest by those terms, re-ranked by exact cosine
 
 
 @dataclass(slots=True)
@@ -145,6 +148,29 @@ class Csr:
         """Each row's dot product with a dense vector of :data:`DIM` entries."""
         prod = self.data.astype(np.float64) * q[self.indices]
         return cast(F64, np.bincount(self.row_ids(), weights=prod, minlength=self.n_rows))
+
+    def dot_dense_small(self, q: F32) -> F32:
+        """:meth:`dot_dense` in float32 by row sums (no per-entry row ids: the
+        temporary is one float32 per entry, for the whole corpus)."""
+        prod = q[self.indices]
+        prod *= self.data
+        out = np.zeros(self.n_rows, dtype=np.float32)
+        lengths = np.diff(self.indptr)
+        nonempty = lengths > 0
+        if prod.size:
+            out[nonempty] = np.add.reduceat(prod, self.indptr[:-1][nonempty])
+        return out
+
+    def top_terms(self, k: int) -> Csr:
+        """Each row cut to its ``k`` largest entries (in column order)."""
+        rows = self.row_ids()
+        order = np.lexsort((-self.data, rows))  # by row, largest first
+        rank = np.arange(len(order)) - self.indptr[rows[order]]
+        keep = np.sort(order[rank < k])
+        lengths = np.minimum(np.diff(self.indptr), k)
+        indptr = np.zeros(self.n_rows + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        return Csr(indptr, self.indices[keep], self.data[keep])
 
 
 def idf_of(store: FeatureStore) -> F32:
@@ -418,7 +444,7 @@ def train(
         prior=prior,
         start=start_w,
         max_iter=settings.warm_iter if start_w is not None else settings.max_iter,
-        tol=settings.tol,
+        tol=settings.warm_tol if start_w is not None else settings.tol,
     )
     weights[design.cols] = w
     return Model(weights, b, idf, "marks", pos, pos_rows, len(pos), len(neg)), design
@@ -455,6 +481,9 @@ class Ranker:
         self._design: Design | None = None
         self._design_docs = 0
         self._corpus: tuple[int, list[str], dict[str, int], Csr] | None = None
+        self._marks: dict[str, Mark] | None = None  # kept up to date from the change log
+        self._marks_seq = 0
+        self._idf: tuple[int, int, F32] | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -540,7 +569,7 @@ class Ranker:
         docs_moved = docs > 1.1 * self._trained_docs + 10 or docs < self._trained_docs
         if version == self._state_version and self._model is not None and not docs_moved:
             return False
-        pos, neg = labels_from_marks(self.state.all_marks())
+        pos, neg = labels_from_marks(self._current_marks())
         watch_key = repr((self.watch.authors, self.watch.keywords))
         key = hashlib.blake2b(
             "\n".join([*sorted(pos), "-", *sorted(neg), watch_key, repr(self.settings)]).encode(),
@@ -558,6 +587,27 @@ class Ranker:
         self._trained_docs = docs
         self._save_model(key)
         return True
+
+    def _current_marks(self) -> dict[str, Mark]:
+        """Every mark: read once, then only what the change log says changed."""
+        if self._marks is None:
+            seq = self.state.change_seq()
+            self._marks = self.state.all_marks()
+            self._marks_seq = seq
+            return self._marks
+        self._marks_seq, changed = self.state.changed_since(self._marks_seq)
+        self._marks.update(changed)
+        return self._marks
+
+    def idf(self) -> F32:
+        """:func:`idf_of` the store, computed again only when it changed."""
+        store = self.store
+        key = (store.n_docs, store.generation)
+        cached = self._idf
+        if cached is None or cached[:2] != key:
+            cached = (*key, idf_of(store))
+            self._idf = cached
+        return cached[2]
 
     # A trained model is kept in the cache dir beside the features, so a new
     # process (``list --sort relevance``) needs no training when nothing changed.
@@ -600,7 +650,7 @@ class Ranker:
             return False
         bags = self._bags(pos)
         have = [i for i in pos if i in bags]
-        idf = idf_of(self.store)
+        idf = self.idf()
         rows = tfidf([bags[i] for i in have], idf, self.settings.author_weight)
         self._model = Model(weights, bias, idf, basis, have, rows, n_pos, n_neg)
         return True
@@ -616,7 +666,7 @@ class Ranker:
             unlabelled = self._sample_unlabelled(labelled, 2000)
             bags.update(self.store.bags(unlabelled))
         prior = watch_prior(self.watch, self.settings.prior_weight)
-        idf = idf_of(self.store)
+        idf = self.idf()
         start = self._model if self._model is not None and self._model.basis == "marks" else None
         self._model, self._design = train(
             bags,
@@ -740,35 +790,64 @@ class Ranker:
     # -- similar papers -----------------------------------------------------
 
     def _corpus_matrix(self) -> tuple[list[str], dict[str, int], Csr]:
+        """Every paper's tf-idf vector cut to its top terms (built a batch at
+        a time: memory for the cut matrix, ~8 bytes a term kept)."""
         with self._lock:
             self.sync_features()
-            docs = self.store.n_docs
-            if self._corpus is None or self._corpus[0] != docs:
+            key = self.store.generation
+            if self._corpus is None or self._corpus[0] != key:
+                self._corpus = None  # let the old matrix go before the new one is built
+                idf = self.idf()
                 ids: list[str] = []
-                bags: list[Bag] = []
-                for i, bag in self.store.all_bags():
-                    ids.append(i)
-                    bags.append(bag)
-                matrix = tfidf(bags, idf_of(self.store), self.settings.author_weight)
-                matrix.indices = matrix.indices.astype(np.int32)  # half the memory
-                self._corpus = (docs, ids, {i: k for k, i in enumerate(ids)}, matrix)
+                indptr: list[I64] = [np.zeros(1, dtype=np.int64)]
+                indices: list[npt.NDArray[np.int32]] = []
+                data: list[F32] = []
+                base = 0
+                for batch in self.store.all_bags():
+                    part = tfidf([b for _, b in batch], idf, self.settings.author_weight)
+                    part = part.top_terms(self.settings.similar_terms)
+                    ids.extend(i for i, _ in batch)
+                    indptr.append(part.indptr[1:] + base)
+                    base += int(part.indptr[-1])
+                    indices.append(part.indices.astype(np.int32))
+                    data.append(part.data)
+                matrix = Csr(
+                    np.concatenate(indptr),
+                    np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32),
+                    np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
+                )
+                self._corpus = (key, ids, {i: k for k, i in enumerate(ids)}, matrix)
             return self._corpus[1], self._corpus[2], self._corpus[3]
 
     def similar(self, arxiv_id: str, limit: int = 10) -> list[tuple[str, float]]:
         """The ``limit`` indexed papers most like ``arxiv_id`` (cosine of their
-        tf-idf vectors), most similar first; [] when it is not indexed."""
+        tf-idf vectors), most similar first; [] when it is not indexed.
+
+        Candidates come from the corpus cut to each paper's top terms (the
+        paper's own vector whole); the best of them are ranked again by the
+        exact cosine of their whole vectors."""
         ids, where, matrix = self._corpus_matrix()
         k = where.get(arxiv_id)
         if k is None or limit <= 0:
             return []
-        lo, hi = int(matrix.indptr[k]), int(matrix.indptr[k + 1])
+        idf = self.idf()
+        bag = self.store.bags([arxiv_id]).get(arxiv_id)
+        if bag is None:
+            return []
+        own = tfidf([bag], idf, self.settings.author_weight)
         q = np.zeros(DIM, dtype=np.float32)
-        q[matrix.indices[lo:hi]] = matrix.data[lo:hi]
-        sims = matrix.dot_dense(q)
+        q[own.indices] = own.data
+        sims = matrix.dot_dense_small(q)
         sims[k] = -math.inf
-        n = min(limit, len(ids) - 1)
+        n = min(max(limit, self.settings.similar_candidates), len(ids) - 1)
         if n <= 0:
             return []
         top = np.argpartition(-sims, n - 1)[:n]
-        top = top[np.lexsort((top, -sims[top]))]
-        return [(ids[t], float(sims[t])) for t in top.tolist() if sims[t] > 0]
+        candidates = [ids[t] for t in top.tolist() if sims[t] > 0]
+        bags = self.store.bags(candidates)
+        have = [i for i in candidates if i in bags]
+        if not have:
+            return []
+        exact = tfidf([bags[i] for i in have], idf, self.settings.author_weight).dot_dense(q)
+        order = sorted(range(len(have)), key=lambda j: (-exact[j], have[j]))
+        return [(have[j], float(exact[j])) for j in order[:limit] if exact[j] > 0]

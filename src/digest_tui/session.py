@@ -489,12 +489,12 @@ class ReadingSession:
         Raises ``StateError``."""
         if paper.version is None:
             return False
-        was = self.marks.updated.pop(paper.id, None)
-        if was is None and not self.marks.is_starred(paper.id):
+        if paper.id not in self.marks.updated:
             return False
         self.state.remember_versions({paper.id: paper.version})
         self.note_own_write()
-        return was is not None
+        del self.marks.updated[paper.id]
+        return True
 
     def _index_versions(self, ids: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -1656,7 +1656,10 @@ class DigestApp(App[int]):
                 changed = self.session.compute_refresh() or changed
         except Exception as exc:  # the model is a cache: say so, keep reading
             self._from_thread(
-                self.notify, f"ranking failed: {one_line(str(exc))}", severity="warning"
+                self.notify,
+                f"ranking failed: {one_line(str(exc))}",
+                severity="warning",
+                markup=False,
             )
         finally:
             self._from_thread(self._retrain_done, changed)

@@ -264,6 +264,7 @@ def test_start_up_imports_neither_numpy_nor_the_ranking() -> None:
     code = (
         "import sys\n"
         "import digest_tui.cli, digest_tui.library, digest_tui.state, digest_tui.config\n"
+        "import digest_tui.session, digest_tui.tui.app\n"
         "bad = sorted(m for m in sys.modules"
         " if m.split('.')[0] == 'numpy' or m in ('digest_tui.ranking', 'digest_tui.features'))\n"
         "print(','.join(bad))\n"

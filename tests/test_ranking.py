@@ -322,3 +322,27 @@ def test_similar_with_each_paper_cut_to_its_top_terms_is_the_exact_cosine(world)
             # are nearly all of the exact ten.
             assert [s for i, s in near] == pytest.approx([exact[ids.index(i)] for i, _ in near])
             assert len({i for i, _ in near} & {ids[j] for j in best}) >= 8
+
+
+def test_a_new_process_over_an_unchanged_index_compares_no_paper_list(world) -> None:  # type: ignore[no-untyped-def]
+    lib, state, field_of, today, past = world
+    with Ranker(lib, state) as ranker:
+        assert ranker.sync_features() == len(field_of)
+    with Ranker(lib, state) as ranker:
+
+        def no_list() -> dict[str, int]:
+            raise AssertionError("read every stored version")
+
+        ranker.store.versions = no_list  # type: ignore[method-assign]
+        assert ranker.sync_features() == 0
+    # A changed index is looked at again: a paper in a new version is featurized.
+    source = next(p for p in lib.roots[0].rglob("*.md") if f"{today[0]}v1" in p.read_text())
+    newer = lib.roots[0] / "later" / "20210401.md"
+    newer.parent.mkdir()
+    newer.write_text(
+        source.read_text().replace(f"{today[0]}v1", f"{today[0]}v2").replace("-03-", "-04-")
+    )
+    lib.scan()
+    with Ranker(lib, state) as ranker:
+        assert ranker.sync_features() >= 1
+        assert ranker.store.versions()[today[0]] == 2

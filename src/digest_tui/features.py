@@ -299,6 +299,15 @@ class FeatureStore:
         with self._lock:
             self._conn.close()
 
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row is not None else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def versions(self) -> dict[str, int]:
         """arxiv id -> the version its bag was computed from."""
         with self._lock:

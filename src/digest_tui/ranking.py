@@ -472,7 +472,7 @@ class Ranker:
         self.store = FeatureStore(features_path or features_path_for(library.path))
         self._lock = threading.RLock()
         self._model: Model | None = None
-        self._library_signature: tuple[object, ...] | None = None
+        self._library_signature: str | None = None
         self._versions: dict[str, int] | None = None
         self._state_version: int | None = None
         self._labels_key: str | None = None
@@ -508,13 +508,21 @@ class Ranker:
             return self._retrain_if_needed(added)
 
     def sync_features(self) -> int:
-        """Featurize the papers the store lacks; returns how many were added."""
+        """Featurize the papers the store lacks; returns how many were added.
+
+        The index's files (count, sizes, times) when the store was last
+        brought up to date are kept in the store, so a new process whose
+        index has not changed since reads no paper list at all."""
         with self._lock:
+            if self._library_signature is None:
+                self._library_signature = self.store.get_meta("library_signature")
             with self.library._read() as conn:
-                sig = tuple(
-                    conn.execute(
-                        "SELECT count(*), total(size), total(mtime_ns), max(fid) FROM files"
-                    ).fetchone()
+                sig = repr(
+                    tuple(
+                        conn.execute(
+                            "SELECT count(*), total(size), total(mtime_ns), max(fid) FROM files"
+                        ).fetchone()
+                    )
                 )
                 if sig == self._library_signature:
                     return 0
@@ -538,6 +546,7 @@ class Ranker:
                     known[i] = v
                     self._bag_cache.pop(i, None)
             self._library_signature = sig
+            self.store.set_meta("library_signature", sig)
             return added
 
     def _texts(self, ids: Sequence[str]) -> dict[str, tuple[int, str, str, list[str]]]:

@@ -26,7 +26,6 @@ from typing import NoReturn, TextIO
 from digest_tui import __version__
 from digest_tui.config import (
     Config,
-    ConfigError,
     Paths,
     load_config,
     resolve_paths,
@@ -689,9 +688,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parsers[command].parse_args(rest)
         return handler(args)
     except UsageError as exc:
-        _warn(str(exc))
-        return EXIT_USAGE
-    except ConfigError as exc:
         _warn(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:

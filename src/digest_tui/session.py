@@ -26,7 +26,7 @@ import datetime as dt
 import re
 import threading
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -185,13 +185,95 @@ class Counts:
     starred: int | None = None
 
 
+class SortedPids:
+    """A set of pids kept as one sorted array: 8 bytes a paper (a million
+    unread papers are 8 MB, not the 60 MB of a set of ints), membership by
+    bisection, and the next member of an ascending list by galloping."""
+
+    __slots__ = ("_pids",)
+
+    def __init__(self, pids: Iterable[int] = ()) -> None:
+        items = array("q", pids)
+        if any(items[i] > items[i + 1] for i in range(len(items) - 1)):
+            items = array("q", sorted(set(items)))
+        self._pids = items
+
+    def __len__(self) -> int:
+        return len(self._pids)
+
+    def __bool__(self) -> bool:
+        return bool(self._pids)
+
+    def __contains__(self, pid: object) -> bool:
+        if not isinstance(pid, int):
+            return False
+        items = self._pids
+        i = bisect.bisect_left(items, pid)
+        return i < len(items) and items[i] == pid
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._pids)
+
+    def add(self, pid: int) -> None:
+        items = self._pids
+        i = bisect.bisect_left(items, pid)
+        if i == len(items) or items[i] != pid:
+            items.insert(i, pid)
+
+    def discard(self, pid: int) -> None:
+        items = self._pids
+        i = bisect.bisect_left(items, pid)
+        if i < len(items) and items[i] == pid:
+            items.pop(i)
+
+    def next_in(self, pids: Sequence[int], start: int, stop: int) -> int:
+        """The first index in ``range(start, stop)`` of ascending ``pids``
+        whose pid is a member, or -1: each step skips to the next candidate
+        of either list, so it costs the alternations, not the rows."""
+        items = self._pids
+        x, n = start, min(stop, len(pids))
+        y = bisect.bisect_left(items, pids[x]) if x < n else 0
+        while x < n and y < len(items):
+            a, b = pids[x], items[y]
+            if a == b:
+                return x
+            if a < b:
+                x = bisect.bisect_left(pids, b, x, n)
+            else:
+                y = bisect.bisect_left(items, a, y)
+        return -1
+
+    def previous_in(self, pids: Sequence[int], start: int, stop: int) -> int:
+        """The last index in ``range(stop + 1, start + 1)`` of ascending
+        ``pids`` whose pid is a member, or -1 (``stop`` is exclusive, >= -1)."""
+        items = self._pids
+        x, low = min(start, len(pids) - 1), stop + 1
+        if x < low or not items:
+            return -1
+        y = bisect.bisect_right(items, pids[x]) - 1
+        while x >= low and y >= 0:
+            a, b = pids[x], items[y]
+            if a == b:
+                return x
+            if a > b:
+                x = bisect.bisect_right(pids, b, low, x + 1) - 1
+            else:
+                y = bisect.bisect_right(items, a, 0, y + 1) - 1
+        return -1
+
+
 @dataclass(slots=True)
 class DayUnread:
-    """Unread papers of each digest day of a result (by :func:`day_key`),
-    read at the result's index generation."""
+    """The unread papers of a result, read in a worker at the result's index
+    generation: their pids, and how many each digest day has (by
+    :func:`day_key`).  ``seq`` is the session's :attr:`ReadingSession.read_seq`
+    when the worker was asked: if the session changed a read mark since, the
+    answer is older than the session's own marks and is not used."""
 
     generation: int
     counts: dict[int, int]
+    pids: SortedPids = field(default_factory=SortedPids)
+    seq: int = -1
 
 
 class ReadingSession:
@@ -219,6 +301,7 @@ class ReadingSession:
         self.current_paper: Paper | None = None
         #: The paper the user chose; a filter that hides it for a moment keeps it.
         self.anchor_id: str | None = None
+        self._anchor_chosen = False  # the anchor is a paper the user chose
         #: A paper to put the cursor on once the next result arrives.
         self.pending_jump: str | None = None
         self.counts = Counts()
@@ -226,7 +309,10 @@ class ReadingSession:
         self.state_version = -1
         self._change_seq = 0
         self._day_starts: list[int] | None = None
-        self._unread: set[int] | None = None
+        self._unread: SortedPids | None = None
+        self._derived: array[int] | None = None
+        #: +1 at each read mark the session changes (see :class:`DayUnread`).
+        self.read_seq = 0
         self._highlights: tuple[str, Highlights] = ("", Highlights())
         self._day_unread: DayUnread | None = None
         self._pinned_day: str | None = None
@@ -305,10 +391,34 @@ class ReadingSession:
         (``similar`` is entered with :meth:`show_similar` only)."""
         if name not in VIEWS or name == self.view or name == "similar":
             return False
+        self._derived = self._unread_view_of_result() if name == "unread" else None
         self.view = name
         self.similar_to = None
         self._to_top = name in RANKED_VIEWS
         return True
+
+    def _unread_view_of_result(self) -> array[int] | None:
+        """From all papers to the unread ones of the same filter: the unread
+        pids the count worker read (kept up to date by the session's marks)
+        are that view already, in the digest order."""
+        result, unread = self.result, self._unread
+        if self.view != "all" or result is None or unread is None or self.partial:
+            return None
+        if not unread:  # every paper read: in any order, nothing
+            return array("q")
+        if result.sort != "digest" or self.sort != "digest":
+            return None
+        return array("q", unread)
+
+    def take_derived(self, query: Query) -> SearchResult | None:
+        """The new view's list when the session could tell it without the
+        index (see :meth:`set_view`), for ``query`` (the new view's); once.
+        The index's own answer follows in a worker and replaces it."""
+        pids, self._derived = self._derived, None
+        result = self.result
+        if pids is None or result is None or result.generation != self.library.generation():
+            return None
+        return SearchResult(pids, query, self.sort, result.generation)
 
     def set_sort(self, sort: str) -> bool:
         if sort not in SORTS or sort == self.sort:
@@ -587,8 +697,12 @@ class ReadingSession:
         """Put the cursor on ``index``; returns the paper now current."""
         self.index = index if 0 <= index < len(self) else -1
         paper_id = self.id_at(self.index)
-        if by_user or self.anchor_id is None:
+        # The user's choice stays the anchor through moves the reader makes
+        # (a filter that hides it for a moment); a place the reader chose
+        # follows the reader's next choice (the watch list arriving).
+        if by_user or not self._anchor_chosen:
             self.anchor_id = paper_id
+            self._anchor_chosen = by_user
         if paper_id != self.current_id or (paper_id is not None and self.current_paper is None):
             self.current_id = paper_id
             self.current_paper = self.library.paper_by_id(paper_id) if paper_id else None
@@ -643,18 +757,22 @@ class ReadingSession:
 
     # ------------------------------------------------------------ unread
 
-    def unread_pids(self) -> set[int]:
-        """The pids of the result's unread papers: one query, then kept up to
-        date by the session's own marks (and dropped when others change)."""
+    def unread_known(self) -> bool:
+        """Whether the result's unread papers are known (a worker reads them
+        after each result: :meth:`compute_day_unread`)."""
+        return self._unread is not None or self.result is None or not len(self.result)
+
+    def unread_pids(self) -> SortedPids:
+        """The pids of the result's unread papers: read by the count worker
+        (or here, in one query, when asked before it answered), then kept up
+        to date by the session's own marks (and dropped when others change)."""
         if self._unread is None:
             result = self.result
             if result is None or not len(result):
-                self._unread = set()
+                self._unread = SortedPids()
             else:
-                unread = self.library.search(
-                    self.query.with_terms("is:unread"), sort=self.library_sort
-                )
-                self._unread = set(unread.pids)
+                unread = self.library.search(self.query.with_terms("is:unread"), sort="digest")
+                self._unread = SortedPids(unread.pids)
         return self._unread
 
     def find_unread(self, start: int, step: int, limit: int | None = None) -> int:
@@ -670,6 +788,10 @@ class ReadingSession:
         stop = n if step > 0 else -1
         if limit is not None:
             stop = min(n, start + limit) if step > 0 else max(-1, start - limit)
+        if result.sort == "digest":  # both ascend: skip from match to match
+            if step > 0:
+                return unread.next_in(pids, start, stop) if start < n else -1
+            return unread.previous_in(pids, start, stop) if start >= 0 else -1
         for index in range(start, stop, step):
             if pids[index] in unread:
                 return index
@@ -691,17 +813,19 @@ class ReadingSession:
         _, end = self.day_of(0)
         if not self.day_starts():
             end = min(len(result), _FIRST_UNREAD_SPAN)
-        unread = self.unread_pids()
-        if self.marks.watched and unread:
-            head = [int(p) for p in result.pids[:end]]
-            ids = self.library.ids_of(head, result.generation)
-            for index, (pid, paper_id) in enumerate(zip(head, ids, strict=True)):
-                if pid in unread and paper_id in self.marks.watched:
+        # The marks in memory answer for these few rows: no query over the
+        # whole view on the way to the first screen.
+        head = [int(p) for p in result.pids[: end + _FIRST_UNREAD_SPAN]]
+        ids = self.library.ids_of(head, result.generation)
+        unread = [i is not None and not self.marks.is_read(i) for i in ids]
+        if self.marks.watched:
+            for index in range(min(end, len(head))):
+                if unread[index] and ids[index] in self.marks.watched:
                     return index
-        found = self.find_unread(0, 1, limit=end)
-        if found < 0:
-            found = self.find_unread(end, 1, limit=_FIRST_UNREAD_SPAN)
-        return max(found, 0)
+        for index, yes in enumerate(unread):
+            if yes:
+                return index
+        return 0
 
     # ------------------------------------------------------------ marks
 
@@ -724,6 +848,7 @@ class ReadingSession:
         for paper_id, tags in tagged.items():
             self.marks.set_tags(paper_id, tags)
         self._unread = None
+        self.read_seq += 1
 
     def state_changed(self) -> bool:
         """True when another process (or `digest-tui mark`) saved marks."""
@@ -742,6 +867,7 @@ class ReadingSession:
         if changed:
             self._unread = None
             self._day_unread = None
+            self.read_seq += 1
             self.counts = Counts()
         return set(changed)
 
@@ -788,6 +914,7 @@ class ReadingSession:
             self.marks.set_read(paper_id, read)
             if unread is not None:
                 unread += -1 if read else 1
+            self.read_seq += 1
             self._note_unread(paper_id, not read)
         if starred is not None and starred != self.marks.is_starred(paper_id):
             self.marks.set_starred(paper_id, starred)
@@ -865,6 +992,7 @@ class ReadingSession:
         self.marks.read.update(changed)
         self._unread = None
         self._day_unread = None
+        self.read_seq += 1
         self.counts = Counts()
 
     def undo_mark_all(self) -> int:
@@ -880,13 +1008,17 @@ class ReadingSession:
             self.marks.set_read(paper_id, value)
         self._unread = None
         self._day_unread = None
+        self.read_seq += 1
         self.counts = Counts()
         return len(undo)
 
     # ------------------------------------------------------------ counts
 
-    def compute_counts(self, query: Query, view: str, shown: int) -> Counts:
-        """Unread and starred papers of the view (any thread)."""
+    def compute_counts(
+        self, query: Query, view: str, shown: int, *, unread: int | None = None
+    ) -> Counts:
+        """Unread and starred papers of the view (any thread); ``unread``
+        when it is known already (from :meth:`compute_day_unread`)."""
         result = self.result
         if view in ("new", "similar") and result is not None:
             # Not a plain query: count the rows shown.
@@ -897,11 +1029,12 @@ class ReadingSession:
                 sum(1 for p in unread_pids if p in shown_pids),
                 sum(1 for p in starred_pids if p in shown_pids),
             )
-        unread = (
-            shown
-            if view == "unread"
-            else self.library.count_matching(query.with_terms("is:unread"))
-        )
+        if unread is None:
+            unread = (
+                shown
+                if view == "unread"
+                else self.library.count_matching(query.with_terms("is:unread"))
+            )
         starred = (
             shown
             if view == "starred"
@@ -922,6 +1055,7 @@ class ReadingSession:
         widened (the session then shows everything and jumps when the next
         result arrives)."""
         self.anchor_id = paper_id
+        self._anchor_chosen = True
         index = self.index_of_id(paper_id)
         if index >= 0:
             return index
@@ -932,9 +1066,10 @@ class ReadingSession:
 
     # ------------------------------------------------------------ days
 
-    def compute_day_unread(self, query: Query) -> DayUnread:
-        """The unread papers of each digest day of ``query`` (any thread):
-        one query, then a bisection per day, never a walk over the rows."""
+    def compute_day_unread(self, query: Query, seq: int | None = None) -> DayUnread:
+        """The unread papers of ``query`` and of each of its digest days (any
+        thread): one query, then a bisection per day, never a walk over the
+        rows.  ``seq``: :attr:`read_seq` when this was asked (on the UI thread)."""
         unread = self.library.search(query.with_terms("is:unread"), sort="digest")
         starts = unread.day_starts()
         pids = unread.pids
@@ -942,14 +1077,18 @@ class ReadingSession:
         for k, start in enumerate(starts):
             end = starts[k + 1] if k + 1 < len(starts) else len(pids)
             counts[day_key(pids[start])] = end - start
-        return DayUnread(unread.generation, counts)
+        return DayUnread(
+            unread.generation, counts, SortedPids(pids), self.read_seq if seq is None else seq
+        )
 
     def apply_day_unread(self, days: DayUnread) -> bool:
-        """Keep per-day counts read for the result shown; False when stale."""
+        """Keep what a worker read for the result shown; False when stale
+        (another index generation, or a read mark changed since it was asked)."""
         result = self.result
-        if result is None or days.generation != result.generation:
+        if result is None or days.generation != result.generation or days.seq != self.read_seq:
             return False
         self._day_unread = days
+        self._unread = days.pids
         return True
 
     def day_unread(self, index: int) -> int | None:

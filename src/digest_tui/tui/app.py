@@ -213,6 +213,8 @@ class DigestApp(App[int]):
         self._read_timer: Timer | None = None
         self._read_timer_id: str | None = None
         self._unfinished_timer: Timer | None = None
+        #: n (+1) or N (-1) pressed before the view's unread papers were known.
+        self._pending_unread: int | None = None
         self._scanning = False
         self._scan_progress = ""
         self._reader_closing = False
@@ -555,6 +557,9 @@ class DigestApp(App[int]):
                 self.paper_list.move_to(
                     self.session.first_unread_index(), by_user=False, reveal=True
                 )
+                # The session follows now, not when the list's message comes:
+                # a list arriving in between must keep this paper.
+                self._show_current(by_user=False)
         paper = self._current_paper
         if paper is not None:
             self.detail.watched = paper.id in watched
@@ -791,6 +796,11 @@ class DigestApp(App[int]):
         if typing and query.unfinished:
             # It may still be finished; once the user pauses it is an error.
             self._unfinished_timer = self.set_timer(UNFINISHED_PAUSE, self._show_unfinished)
+        derived = self.session.take_derived(query)
+        if derived is not None:  # shown at once; the index's answer follows
+            self._apply_result(self._search_gen, derived, first, False, counts=False)
+            self._search_worker(query, self._search_gen, first, 0, whole_only=True)
+            return
         self._search_worker(query, self._search_gen, first, TYPING_PAUSE if typing else 0)
 
     def _first_search(self) -> None:
@@ -838,6 +848,11 @@ class DigestApp(App[int]):
                 self._from_thread(self._apply_result, gen, page, first, not complete)
                 if complete:
                     return
+            # Reading the whole list holds the GIL for a while: let the first
+            # screen be drawn before it, not beside it.
+            self._wait_for_paint()
+            if gen != self._search_gen:
+                return
             if pause:
                 time.sleep(pause)  # only the query the user pauses on is run in full
                 if gen != self._search_gen:
@@ -853,6 +868,12 @@ class DigestApp(App[int]):
             return
         self._from_thread(self._apply_result, gen, result, first, False)
 
+    def _wait_for_paint(self, timeout: float = 0.25) -> None:
+        """In a worker: until the screen has been drawn once more (or ``timeout``)."""
+        painted = threading.Event()
+        self._from_thread(self.call_after_refresh, painted.set)
+        painted.wait(timeout)
+
     def _search_failed(self, gen: int, message: str) -> None:
         if gen == self._search_gen:
             self.filter_bar.show_error(message)
@@ -863,6 +884,8 @@ class DigestApp(App[int]):
         result: SearchResult,
         first: bool,
         partial: bool = False,
+        *,
+        counts: bool = True,
     ) -> None:
         if gen != self._search_gen:
             return
@@ -884,7 +907,7 @@ class DigestApp(App[int]):
             reveal=first and not self._cursor_chosen,
         )
         self._update_header()
-        if not partial:
+        if not partial and counts:
             self._request_counts()
         if len(result) and (_EXIT_WHEN_READY == "list" or self._exit_after_next_result):
             self.call_after_refresh(self._bench_ready)
@@ -922,32 +945,43 @@ class DigestApp(App[int]):
         # Unread papers per digest day, for the day separators (digest order only).
         days = self.session.day_count() > 1
         self._count_worker(
-            self.session.query, self._count_gen, self.view, len(self.session), days=days
+            self.session.query,
+            self._count_gen,
+            self.view,
+            len(self.session),
+            self.session.read_seq,
+            days=days,
         )
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False)
     def _count_worker(
-        self, query: Query, gen: int, view: str, shown: int, *, days: bool = False
+        self, query: Query, gen: int, view: str, shown: int, seq: int, *, days: bool = False
     ) -> None:
         if shown > 5000:
             time.sleep(COUNT_PAUSE)  # big lists: let quick changes settle first
             if gen != self._count_gen:
                 return
         try:
-            counts = self.session.compute_counts(query, view, shown)
-            day_unread = self.session.compute_day_unread(query) if days else None
+            # The unread papers first: n/N, the day separators and the unread
+            # count are all answered from this one query.
+            unread = self.session.compute_day_unread(query, seq)
+            counts = self.session.compute_counts(query, view, shown, unread=len(unread.pids))
         except Exception:
             return
         if gen != self._count_gen or self._reader_closing:
             return
-        self._from_thread(self._apply_counts, gen, counts, day_unread)
+        self._from_thread(self._apply_counts, gen, counts, unread, days)
 
-    def _apply_counts(self, gen: int, counts: Counts, days: DayUnread | None = None) -> None:
+    def _apply_counts(self, gen: int, counts: Counts, unread: DayUnread, days: bool) -> None:
         if gen == self._count_gen:
             self.session.counts = counts
-            if days is not None and self.session.apply_day_unread(days):
+            known = self.session.apply_day_unread(unread)
+            if known and days:
                 self.paper_list.refresh()
             self._update_header()
+            step, self._pending_unread = self._pending_unread, None
+            if step is not None and known:
+                self._move_to_unread(step)
 
     def _update_header(self) -> None:
         paper = self._current_paper
@@ -1105,16 +1139,24 @@ class DigestApp(App[int]):
             self._request_search()
 
     def action_next_unread(self) -> None:
-        index = self.session.next_unread()
-        if index >= 0:
-            self.paper_list.move_to(index)
-        else:
-            self.notify("No unread papers further down.", markup=False, timeout=3)
+        self._move_to_unread(1)
 
     def action_previous_unread(self) -> None:
-        index = self.session.previous_unread()
+        self._move_to_unread(-1)
+
+    def _move_to_unread(self, step: int) -> None:
+        """n / N; until the count worker has read the view's unread papers
+        (a moment after a new list), the move waits for it, not the screen."""
+        if not self.session.unread_known():
+            if self._pending_unread is None:
+                self._request_counts()
+            self._pending_unread = step
+            return
+        index = self.session.next_unread() if step > 0 else self.session.previous_unread()
         if index >= 0:
             self.paper_list.move_to(index)
+        elif step > 0:
+            self.notify("No unread papers further down.", markup=False, timeout=3)
         else:
             self.notify("No unread papers further up.", markup=False, timeout=3)
 

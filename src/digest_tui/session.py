@@ -24,30 +24,63 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
+import threading
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from digest_tui.highlight import Highlights, highlights_for
-from digest_tui.library import FID_BITS, POS_BITS, Library, SearchResult
+from digest_tui.library import FID_BITS, POS_BITS, Library, SearchResult, _generation
 from digest_tui.models import Paper
-from digest_tui.query import SORTS, Query, parse_query
+from digest_tui.query import SORTS as LIBRARY_SORTS
+from digest_tui.query import Query, parse_query
 from digest_tui.state import StateStore
 
+if TYPE_CHECKING:
+    from digest_tui.ranking import Ranker
+
 #: The views: name -> (label in the header, terms added to the filter).
+#: ``foryou`` also pins the newest digest day and ranks by relevance; ``new``
+#: keeps the papers of digests that arrived since the reader was last closed;
+#: ``similar`` (entered with :meth:`ReadingSession.show_similar`, left with
+#: :meth:`ReadingSession.leave_similar`) lists the papers most like one paper.
 VIEWS: dict[str, tuple[str, str]] = {
     "all": ("All", ""),
     "unread": ("Unread", "is:unread"),
     "starred": ("Starred", "is:starred"),
     "watched": ("Watched", "is:watched"),
+    "foryou": ("For you", "is:unread"),
+    "new": ("New", ""),
+    "similar": ("Like", ""),
 }
+#: Views whose rows come in the ranker's order.
+RANKED_VIEWS = frozenset({"foryou", "similar"})
+#: Views whose rows are not the plain result of their query: a list shown
+#: there is always complete (mark-all marks exactly its rows).
+COMPUTED_VIEWS = frozenset({"foryou", "new", "similar"})
 
-#: How the header names each order of :data:`digest_tui.query.SORTS`.
+#: The orders ``z`` cycles through: the index's own, then the learned relevance
+#: (computed in a worker by :mod:`digest_tui.ranking`, imported on first use).
+SORTS: tuple[str, ...] = (*LIBRARY_SORTS, "relevance")
+
+#: How the header names each order of :data:`SORTS`.
 SORT_LABELS: dict[str, str] = {
     "digest": "digest order",
     "date": "by date",
     "title": "by title",
     "id": "by id",
+    "relevance": "by relevance",
+}
+
+#: How many papers "more like this" lists.
+SIMILAR_LIMIT = 50
+
+#: Triage decisions: name -> (read, starred) to save; each moves to the next row.
+TRIAGE: dict[str, tuple[bool, bool | None]] = {
+    "star": (True, True),
+    "skip": (True, None),
+    "later": (False, None),
 }
 
 #: Rows looked at for the first unread paper when the list has no days.
@@ -98,6 +131,9 @@ class Marks:
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     noted: set[str] = field(default_factory=set)
     watched: set[str] = field(default_factory=set)
+    #: Starred papers listed in a newer version than the one starred:
+    #: id -> (version starred, version now).
+    updated: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def tags_of(self, paper_id: str) -> tuple[str, ...]:
         return self.tags.get(paper_id, ())
@@ -284,6 +320,17 @@ class ReadingSession:
         self._highlights: tuple[str, Highlights] = ("", Highlights())
         self._day_unread: DayUnread | None = None
         self._pinned_day: str | None = None
+        #: When the reader was last closed (unix time; None: never), read at start.
+        self.last_closed: float | None = None
+        #: The paper "more like this" was asked for, and the view to go back to.
+        self.similar_to: str | None = None
+        self._view_before_similar = "all"
+        self._to_top = False  # a ranked view starts at its best paper
+        self._ranker: Ranker | None = None
+        self._ranker_lock = threading.Lock()
+        self._ranked: tuple[tuple[object, ...], SearchResult] | None = None
+        #: Triage decisions taken in this session: decision -> count.
+        self.triaged: dict[str, int] = dict.fromkeys(TRIAGE, 0)
 
     # ------------------------------------------------------------ the query
 
@@ -302,18 +349,56 @@ class ReadingSession:
         waits (see :attr:`Query.unfinished`) instead of being an error."""
         query = parse_query(self.filter_text if filter_text is None else filter_text, typing=typing)
         extra = VIEWS[self.view][1]
+        if self.view == "foryou":
+            day = self.newest_day()
+            extra = f"{extra} date:{day}" if day else extra
         return query.with_terms(extra) if extra else query
 
+    @property
+    def library_sort(self) -> str:
+        """The index's order closest to the session's (relevance: digest order)."""
+        return self.sort if self.sort in LIBRARY_SORTS else "digest"
+
+    @property
+    def ranked(self) -> bool:
+        """The list shown is in the ranker's order."""
+        return self.view in RANKED_VIEWS or self.sort == "relevance"
+
     def search(self, query: Query, *, limit: int | None = None) -> SearchResult:
-        """Read the papers of ``query`` in the session's order (any thread)."""
-        return self.library.search(query, limit=limit, sort=self.sort)
+        """Read the papers of ``query`` in the session's order (any thread).
+
+        A ranked or computed view is read whole (``limit`` is ignored): its
+        order is known only once every paper is scored.  The ranking runs
+        here, so call this from a worker when :attr:`ranked` is true."""
+        view, sort = self.view, self.sort
+        if view not in COMPUTED_VIEWS and sort in LIBRARY_SORTS:
+            return self.library.search(query, limit=limit, sort=sort)
+        if view in RANKED_VIEWS or sort == "relevance":
+            self.ranker().refresh()  # new papers and marks first, then the key
+        key = (str(query), view, sort, self.similar_to, self.last_closed, self._model_key())
+        cached = self._ranked
+        if cached is not None and cached[0] == key and cached[1].generation == self._generation():
+            return cached[1]
+        if view == "similar":
+            result = self._similar_result(query)
+        else:
+            result = self.library.search(query, sort=self.library_sort)
+            if view == "new":
+                result = self._arrived_since(result)
+            if view in RANKED_VIEWS or sort == "relevance":
+                result = self._rank(result)
+        self._ranked = (key, result)
+        return result
 
     def set_view(self, name: str) -> bool:
-        """Switch the view; False when ``name`` is unknown or already shown."""
-        if name not in VIEWS or name == self.view:
+        """Switch the view; False when ``name`` is unknown or already shown
+        (``similar`` is entered with :meth:`show_similar` only)."""
+        if name not in VIEWS or name == self.view or name == "similar":
             return False
         self._derived = self._unread_view_of_result() if name == "unread" else None
         self.view = name
+        self.similar_to = None
+        self._to_top = name in RANKED_VIEWS
         return True
 
     def _unread_view_of_result(self) -> array[int] | None:
@@ -340,7 +425,7 @@ class ReadingSession:
         generation = self.library.generation()
         if pids is not None and result is not None and result.generation == generation:
             return SearchResult(pids, query, self.sort, generation), False
-        order = self._orders.get(self.sort)
+        order = self._orders.get(self.sort) if self.view == "all" else None
         if not query.terms and order is not None and order.generation == generation:
             return SearchResult(order.pids, query, self.sort, generation), True
         return None
@@ -349,7 +434,7 @@ class ReadingSession:
         """Remember every paper in ``result``'s order (an unfiltered, whole
         list), so that going back to it (``a``, ``z``) needs no sort over the
         index: 8 bytes a paper and order."""
-        if not result.query.terms and result.sort in INDEX_SORTS:
+        if not result.query.terms and result.sort in INDEX_SORTS and self.view == "all":
             stale = [k for k, v in self._orders.items() if v.generation != result.generation]
             for key in stale:
                 del self._orders[key]
@@ -369,7 +454,200 @@ class ReadingSession:
         if sort not in SORTS or sort == self.sort:
             return False
         self.sort = sort
+        self._to_top = sort == "relevance"
         return True
+
+    def view_label(self) -> str:
+        """The view's name in the header."""
+        label = VIEWS[self.view][0]
+        if self.view == "similar" and self.similar_to:
+            return f"{label} {self.similar_to}"
+        if self.view == "new":
+            if self.last_closed is None:
+                return f"{label} (first run: all)"
+            since = dt.datetime.fromtimestamp(self.last_closed).strftime("%m-%d %H:%M")
+            return f"{label} since {since}"
+        return label
+
+    # ------------------------------------------------------------ ranked views
+
+    def newest_day(self) -> str | None:
+        """The newest digest day of the index (For you's "today"): one bounded read."""
+        first = self.library.search(parse_query(""), limit=1)
+        return first.date_at(0) or None if len(first) else None
+
+    def ranker(self) -> Ranker:
+        """The relevance model, created (and numpy imported) on first use."""
+        with self._ranker_lock:
+            if self._ranker is None:
+                from digest_tui.ranking import Ranker
+
+                self._ranker = Ranker(self.library, self.state)
+            return self._ranker
+
+    def has_features(self) -> bool:
+        """Relevance was used with this index before: its feature store exists
+        (the path :func:`digest_tui.features.features_path_for` gives; that
+        module imports numpy, so it is not asked)."""
+        path = self.library.path
+        return path.with_name(f"{path.stem}-features.sqlite3").exists()
+
+    @property
+    def ranking_started(self) -> bool:
+        """Relevance was asked for in this session (so marks retrain it)."""
+        return self._ranker is not None
+
+    def _model_key(self) -> int:
+        ranker = self._ranker
+        model = ranker._model if ranker is not None else None
+        return id(model) if model is not None else 0
+
+    def _generation(self) -> int:
+        with self.library._read() as conn:
+            return _generation(conn)
+
+    def _rank(self, result: SearchResult) -> SearchResult:
+        ranker = self.ranker()
+        pids = [int(p) for p in result.pids]
+        ids = self.library.ids_of(pids, result.generation)
+        scores = ranker.scores([i for i in ids if i])
+        order = sorted(range(len(pids)), key=lambda k: (-scores.get(ids[k] or "", 0.0), k))
+        ranked = array("q", (pids[k] for k in order))
+        return SearchResult(ranked, result.query, "relevance", result.generation)
+
+    def _similar_result(self, query: Query) -> SearchResult:
+        source = self.similar_to
+        ranker = self.ranker()
+        near = ranker.similar(source, SIMILAR_LIMIT) if source else []
+        base = self.library.search(query, sort="digest")
+        ids = self.library.ids_of([int(p) for p in base.pids], base.generation)
+        where = {i: int(p) for i, p in zip(ids, base.pids, strict=True) if i}
+        pids = array("q", (where[i] for i, _ in near if i in where))
+        return SearchResult(pids, query, "relevance", base.generation)
+
+    def _arrived_since(self, result: SearchResult) -> SearchResult:
+        """The papers of ``result`` in a digest file written after the reader
+        was last closed (every paper when it never was)."""
+        since = self.last_closed
+        if since is None:
+            return result
+        with self.library._read() as conn:
+            conn.execute("BEGIN")
+            try:
+                generation = _generation(conn)
+                new = {
+                    int(r[0])
+                    for r in conn.execute(
+                        "SELECT DISTINCT a.pid FROM appearances a JOIN files f USING (fid)"
+                        " WHERE f.mtime_ns > ?",
+                        (int(since * 1e9),),
+                    )
+                }
+            finally:
+                conn.execute("COMMIT")
+        if generation != result.generation:  # renumbered in between: read again
+            return self._arrived_since(self.library.search(result.query, sort=result.sort))
+        pids = array("q", (p for p in result.pids if p in new))
+        return SearchResult(pids, result.query, result.sort, result.generation)
+
+    def show_similar(self, paper_id: str) -> bool:
+        """Show the papers most like ``paper_id`` (False: it is already shown)."""
+        if self.view == "similar" and self.similar_to == paper_id:
+            return False
+        if self.view != "similar":
+            self._view_before_similar = self.view
+        self.view = "similar"
+        self.similar_to = paper_id
+        self.anchor_id = None
+        self._to_top = True
+        return True
+
+    def leave_similar(self) -> bool:
+        """Back to the view "more like this" was asked from, the cursor on its
+        paper; False when the similar view is not shown."""
+        if self.view != "similar":
+            return False
+        self.pending_jump = self.anchor_id = self.similar_to
+        self.view = self._view_before_similar
+        self.similar_to = None
+        return True
+
+    def compute_refresh(self) -> bool:
+        """Featurize new papers and retrain on new marks (any thread; call it
+        only once :attr:`ranking_started`); True when the model changed."""
+        return self.ranker().refresh()
+
+    def compute_why(self, paper_id: str) -> str | None:
+        """The detail pane's why-line for a paper (any thread)."""
+        explanation = self.ranker().explain(paper_id)
+        return explanation.one_line() if explanation is not None else None
+
+    def close(self) -> None:
+        """Remember that the reader closes now (for the new-since view) and
+        let the ranker go.  Raises ``StateError``."""
+        ranker = self._ranker
+        if ranker is not None:
+            ranker.close()
+        if not self.state.readonly:
+            self.state.set_last_closed()
+
+    # ------------------------------------------------------------ triage
+
+    def triage_marks(self, decision: str) -> tuple[bool, bool | None]:
+        """The marks a triage decision saves: ``(read, starred)``."""
+        return TRIAGE[decision]
+
+    def after_triage(self, decision: str) -> int:
+        """Count the decision; the row to go to next (-1: it was the last)."""
+        self.triaged[decision] += 1
+        following = self.index + 1
+        return following if following < len(self) else -1
+
+    # ------------------------------------------------------------ new versions
+
+    def compute_new_versions(self) -> dict[str, tuple[int, int]]:
+        """Starred papers the index lists in a newer version than the one
+        starred (any thread).  A starred paper with no version remembered
+        (starred before this was kept, or elsewhere) adopts the version the
+        index has now.  Raises ``StateError``."""
+        starred = sorted(self.state.ids_where(starred=True))
+        if not starred:
+            return {}
+        seen = self.state.seen_versions(starred)
+        now = self._index_versions(starred)
+        adopt = {i: v for i, v in now.items() if i not in seen}
+        if adopt and not self.state.readonly:
+            self.state.remember_versions(adopt)
+        return {i: (seen[i], v) for i, v in now.items() if i in seen and v > seen[i]}
+
+    def apply_new_versions(self, updated: dict[str, tuple[int, int]]) -> None:
+        self.note_own_write()
+        self.marks.updated = updated
+
+    def acknowledge_version(self, paper: Paper) -> bool:
+        """The user has seen this version of the paper: no flag any more.
+        Raises ``StateError``."""
+        if paper.version is None:
+            return False
+        if paper.id not in self.marks.updated:
+            return False
+        self.state.remember_versions({paper.id: paper.version})
+        self.note_own_write()
+        del self.marks.updated[paper.id]
+        return True
+
+    def _index_versions(self, ids: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        with self.library._read() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for paper_id, version in conn.execute(
+                    f"SELECT arxiv_id, version FROM papers WHERE arxiv_id IN ({marks})", chunk
+                ):
+                    if version:
+                        out[paper_id] = int(version)
+        return out
 
     def next_sort(self) -> str:
         return SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
@@ -402,6 +680,9 @@ class ReadingSession:
         keep = (
             self.pending_jump if fresh else (self.pending_jump or self.anchor_id or self.current_id)
         )
+        if self._to_top and not self.pending_jump:
+            keep = None  # a ranked list starts at its best paper
+        self._to_top = False
         self.pending_jump = None
         index = self.index_of_id(keep) if keep else -1
         if index < 0:
@@ -590,6 +871,7 @@ class ReadingSession:
                 tagged.setdefault(paper_id, set()).add(tag)
         self.state_version = version
         self._change_seq = seq
+        self.last_closed = self.state.last_closed()
         self.marks.read = read
         self.marks.starred = starred
         self.marks.tags = {}
@@ -638,9 +920,20 @@ class ReadingSession:
             self.state.set_starred(paper_id, bool(starred))
         if not (new_read or new_star):
             return False
+        if new_star and starred:
+            self._remember_starred_version(paper_id)
         self.note_own_write()
         self.apply_mark(paper_id, read=read if new_read else None, starred=starred)
         return True
+
+    def _remember_starred_version(self, paper_id: str) -> None:
+        """A star remembers the version starred (a newer one is flagged later)."""
+        paper = self.current_paper
+        if paper is None or paper.id != paper_id:
+            paper = self.library.paper_by_id(paper_id)
+        if paper is not None and paper.version:
+            self.state.remember_versions({paper_id: paper.version})
+        self.marks.updated.pop(paper_id, None)
 
     def apply_mark(
         self, paper_id: str, *, read: bool | None = None, starred: bool | None = None
@@ -690,12 +983,13 @@ class ReadingSession:
         result = self.result
         if result is None or not len(result):
             return None
+        complete = not self.partial or self.view in COMPUTED_VIEWS or self.ranked
         return MarkAllPlan(
-            None if self.partial else result.pids,
+            None if not complete else result.pids,
             result.generation,
             self.query,
             len(result),
-            self.partial,
+            not complete,
         )
 
     def compute_mark_all(self, plan: MarkAllPlan, *, busy_timeout: float = 0.0) -> dict[str, bool]:
@@ -704,7 +998,7 @@ class ReadingSession:
         if a rescan renumbered them since.  With ``busy_timeout``, a lock held
         by another process is waited for that long.  Raises ``StateError``."""
         if plan.pids is None:
-            whole = self.library.search(plan.query, sort=self.sort)
+            whole = self.library.search(plan.query, sort=self.library_sort)
             pids: Sequence[int] = whole.pids
             generation = whole.generation
         else:
@@ -755,6 +1049,16 @@ class ReadingSession:
     ) -> Counts:
         """Unread and starred papers of the view (any thread); ``unread``
         when it is known already (from :meth:`compute_day_unread`)."""
+        result = self.result
+        if view in ("new", "similar") and result is not None:
+            # Not a plain query: count the rows shown.
+            shown_pids = set(result.pids)
+            unread_pids = self.library.search(query.with_terms("is:unread")).pids
+            starred_pids = self.library.search(query.with_terms("is:starred")).pids
+            return Counts(
+                sum(1 for p in unread_pids if p in shown_pids),
+                sum(1 for p in starred_pids if p in shown_pids),
+            )
         if unread is None:
             unread = (
                 shown

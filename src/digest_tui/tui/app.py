@@ -81,6 +81,7 @@ COUNT_PAUSE = 0.25
 THEME_SAVE_DELAY = 1.0
 UI_WRITE_WAIT = 0.2  # seconds a mark made on screen waits for another process's lock
 BUSY_RETRY_S = 600.0  # how long a worker keeps a refused mark to save it
+FEATURE_DELAY = 2.0  # seconds after a scan before its new papers are featurized
 UNFINISHED_PAUSE = 1.0  # seconds after the last keystroke before an unfinished term is an error
 
 
@@ -532,6 +533,7 @@ class DigestApp(App[int]):
     def _refresh_marked_ids(self) -> None:
         """Find the papers on the watch list and those with a note, for the list."""
         self._marked_ids_worker(bool(self.config.watch))
+        self._new_versions_worker()
 
     @work(thread=True, exclusive=True, group="marked", exit_on_error=False)
     def _marked_ids_worker(self, watching: bool) -> None:
@@ -644,6 +646,7 @@ class DigestApp(App[int]):
         self.paper_list.refresh_id(paper.id)
         self._refresh_detail_marks()
         self._update_header()
+        self._marks_changed_for_ranking()
 
     def action_star(self) -> None:
         paper = self._sync_current()
@@ -745,6 +748,7 @@ class DigestApp(App[int]):
     def _after_mark_all(self, changed: dict[str, bool], what: str = "") -> None:
         self._stop_read_timer()
         self.session.apply_mark_all(changed)
+        self._marks_changed_for_ranking()
         self.paper_list.refresh()
         self._refresh_detail_marks()
         self._request_counts()
@@ -878,7 +882,11 @@ class DigestApp(App[int]):
         except Exception:
             return
         if order.generation == generation and not self._reader_closing:
-            self._from_thread(self.session.keep_order, order)
+            self._from_thread(self._keep_prefetched_order, order)
+
+    def _keep_prefetched_order(self, order: SearchResult) -> None:
+        if self.session.view == "all":  # (the session keeps orders of all papers only)
+            self.session.keep_order(order)
 
     def _wait_for_paint(self, timeout: float = 0.25) -> None:
         """In a worker: until the screen has been drawn once more (or ``timeout``)."""
@@ -932,6 +940,9 @@ class DigestApp(App[int]):
     def _empty_message(self) -> str:
         if self._scanning and self.library_is_empty():
             return f"Reading digests… {self._scan_progress}".strip()
+        ranked = self._ranked_empty_message()
+        if ranked:
+            return ranked
         if self.filter_text:
             return f"No papers match “{one_line(self.filter_text)}” in this view."
         if self.view == "unread":
@@ -1012,7 +1023,7 @@ class DigestApp(App[int]):
             activity = f"{activity} · {self._download}" if activity else self._download
         self.query_one(StatusHeader).update_info(
             HeaderInfo(
-                view=VIEWS[self.view][0],
+                view=self.session.view_label(),
                 category=category,
                 date=date,
                 shown=len(self.session),
@@ -1136,6 +1147,10 @@ class DigestApp(App[int]):
         self._focus_now(self.filter_bar.input)
 
     def action_clear_filter(self) -> None:
+        if not self.filter_text and self.session.leave_similar():
+            self._request_search()
+            self._focus_now(self.paper_list)
+            return
         if self.filter_text:
             self.filter_bar.action_clear()
             self.filter_text = ""
@@ -1143,6 +1158,8 @@ class DigestApp(App[int]):
         self._focus_now(self.paper_list)
 
     def action_view(self, name: str) -> None:
+        if name == "foryou":
+            self._say_ranking()
         if self.session.set_view(name):
             self._request_search()
 
@@ -1410,6 +1427,7 @@ class DigestApp(App[int]):
 
     def _after_user_change(self, paper: Paper) -> None:
         """Redraw the paper's row and detail after its tags or note changed."""
+        self._marks_changed_for_ranking()
         self.paper_list.refresh_id(paper.id)
         if self._current_paper is not None and self._current_paper.id == paper.id:
             self._refresh_detail_user()
@@ -1557,6 +1575,8 @@ class DigestApp(App[int]):
         self.set_sort(self.session.next_sort())
 
     def set_sort(self, sort: str) -> None:
+        if sort == "relevance":
+            self._say_ranking()
         if not self.session.set_sort(sort):
             return
         self._request_search()
@@ -1571,7 +1591,10 @@ class DigestApp(App[int]):
         folder = Path(folder).expanduser() if folder else Path.cwd()
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         self._export_worker(
-            self.session.query, self.sort, fmt, folder / f"digest-tui-{stamp}.{ext}"
+            self.session.query,
+            self.session.library_sort,
+            fmt,
+            folder / f"digest-tui-{stamp}.{ext}",
         )
 
     @work(thread=True, group="export", exit_on_error=False)
@@ -1613,6 +1636,166 @@ class DigestApp(App[int]):
             markup=False,
             timeout=8,
         )
+
+    # ------------------------------------------------------------------ relevance and triage
+    #
+    # Ranking, training, explaining and "more like this" run in workers (the
+    # session's ranked searches run in the search worker); the ranker (and
+    # numpy) is created only when relevance is first asked for.
+
+    _retrain_wanted = False
+    _retrain_running = False
+
+    def _ranked_empty_message(self) -> str:
+        if self.view == "foryou" and not self.filter_text:
+            return "Nothing unread in the newest digest. Press a to see all."
+        if self.view == "new" and not self.filter_text:
+            return "No digests arrived since the reader was last closed. Press a to see all."
+        if self.view == "similar":
+            return "No papers like this one. Esc goes back."
+        return ""
+
+    def _say_ranking(self) -> None:
+        """The first ranking with an index featurizes it: say why the list waits."""
+        if not self.session.ranking_started and not self.session.has_features():
+            self.notify(
+                "Ranking by your marks: reading every paper's words once…",
+                markup=False,
+                timeout=4,
+            )
+
+    def action_more_like_this(self) -> None:
+        paper = self._sync_current()
+        if paper is None:
+            self.notify("No paper selected.", markup=False)
+            return
+        self._say_ranking()
+        if self.session.show_similar(paper.id):
+            self._request_search()
+        self._focus_now(self.paper_list)
+
+    def action_triage(self, decision: str) -> None:
+        """One key per decision: save it and go to the next paper of the view."""
+        paper = self._sync_current()
+        if paper is None:
+            self.notify("No paper selected.", markup=False)
+            return
+        self._stop_read_timer()
+        read, starred = self.session.triage_marks(decision)
+        self._set_mark(paper, read=read, starred=starred)
+        self._acknowledge_version(paper)
+        following = self.session.after_triage(decision)
+        if following >= 0:
+            self.paper_list.move_to(following)
+            return
+        done = self.session.triaged
+        self.notify(
+            f"End of the list: {done['star']:,} starred, {done['skip']:,} skipped,"
+            f" {done['later']:,} for later.",
+            markup=False,
+        )
+
+    def _marks_changed_for_ranking(self, *, start: bool = False) -> None:
+        """Retrain on the new marks in a worker once ranking has been used
+        (``start``: even before; the worker then creates the ranker)."""
+        if not (start or self.session.ranking_started) or self._reader_closing:
+            return
+        self._retrain_wanted = True
+        if not self._retrain_running:
+            self._retrain_running = True
+            self._retrain_worker()
+
+    def _keep_features_current(self) -> None:
+        """New papers were indexed: featurize them in the background, if
+        relevance was ever used with this index (its feature store exists)."""
+        if _EXIT_WHEN_READY or self._reader_closing:
+            return
+        if self.session.ranking_started or self.session.has_features():
+            # A moment later: the scan's result is painted first.
+            self.set_timer(FEATURE_DELAY, partial(self._marks_changed_for_ranking, start=True))
+
+    @work(thread=True, group="rank", exit_on_error=False)
+    def _retrain_worker(self) -> None:
+        changed = False
+        try:
+            while self._retrain_wanted and not self._reader_closing:
+                self._retrain_wanted = False
+                changed = self.session.compute_refresh() or changed
+        except Exception as exc:  # the model is a cache: say so, keep reading
+            self._from_thread(
+                self.notify,
+                f"ranking failed: {one_line(str(exc))}",
+                severity="warning",
+                markup=False,
+            )
+        finally:
+            self._from_thread(self._retrain_done, changed)
+
+    def _retrain_done(self, changed: bool) -> None:
+        self._retrain_running = False
+        if self._retrain_wanted:
+            self._marks_changed_for_ranking()
+            return
+        if changed:
+            self._request_why(self.session.current_id)
+
+    @on(PaperList.Highlighted)
+    def _why_on_highlight(self, event: PaperList.Highlighted) -> None:
+        self._request_why(self.session.id_at(event.index))
+
+    def _request_why(self, paper_id: str | None) -> None:
+        if paper_id is None or not self.session.ranking_started or self._reader_closing:
+            return
+        self._why_worker(paper_id)
+
+    @work(thread=True, exclusive=True, group="why", exit_on_error=False)
+    def _why_worker(self, paper_id: str) -> None:
+        try:
+            why = self.session.compute_why(paper_id)
+        except Exception:
+            return
+        if why is not None and not self._reader_closing:
+            self._from_thread(self._show_why, paper_id, why)
+
+    def _show_why(self, paper_id: str, why: str) -> None:
+        self.detail.set_why(paper_id, why)
+
+    @work(thread=True, exclusive=True, group="versions", exit_on_error=False)
+    def _new_versions_worker(self) -> None:
+        try:
+            updated = self.session.compute_new_versions()
+        except Exception:
+            return
+        if not self._reader_closing:
+            self._from_thread(self._apply_new_versions, updated)
+
+    def _apply_new_versions(self, updated: dict[str, tuple[int, int]]) -> None:
+        if updated == self.marks.updated:
+            return
+        self.session.apply_new_versions(updated)
+        self.paper_list.refresh()
+        self.detail.set_versions(updated)
+
+    def _acknowledge_version(self, paper: Paper) -> None:
+        """The user has seen this version of a starred paper: no flag now."""
+        try:
+            if self.session.acknowledge_version(paper):
+                self.paper_list.refresh_id(paper.id)
+                self.detail.set_versions(self.marks.updated)
+        except StateError:
+            pass
+
+    @on(PaperList.Selected)
+    def _version_seen_on_open(self, event: PaperList.Selected) -> None:
+        paper = self._current_paper
+        if paper is not None:
+            self._acknowledge_version(paper)
+
+    def _close_session(self) -> None:
+        try:
+            self.session.close()
+        except StateError:
+            pass
 
     # ------------------------------------------------------------------ scanning
 
@@ -1714,6 +1897,7 @@ class DigestApp(App[int]):
                 self.call_after_refresh(self._bench_ready)
         if report.changed:
             self._refresh_marked_ids()
+            self._keep_features_current()
         if report.changed or self._result is None or not len(self._result):
             # The cursor's paper is remembered by its arXiv id: the new list
             # puts the cursor back on it wherever the rescan moved it.
@@ -1832,6 +2016,7 @@ class DigestApp(App[int]):
         self._reader_closing = True
         self._download_cancel.set()
         self._save_theme_now()
+        self._close_session()
         if self._signals_installed:
             try:
                 loop = asyncio.get_running_loop()

@@ -1133,7 +1133,11 @@ class DigestApp(App[int]):
     # ------------------------------------------------------------------ actions
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_sections()))
+        # Built once (the keys are fixed for the session), then shown again
+        # as it was: no compose and no styling of sixty rows at each press.
+        if not self.is_screen_installed("help"):
+            self.install_screen(HelpScreen(self.help_sections()), name="help")
+        self.push_screen("help")
 
     def _focus_now(self, widget: Widget) -> None:
         """Move focus at once, not after the keys already queued: typing ``/``

@@ -262,3 +262,120 @@ def test_highlights_follow_the_filter(session: ReadingSession) -> None:
     assert session.highlights().title == ("matting", "image fusion")
     session.filter_text = "title:("
     assert session.highlights().title == ()
+
+
+# ---------------------------------------------------------------- issue 9: keys from caches
+
+
+def test_sorted_pids_find_members_like_a_walk_does() -> None:
+    import random
+
+    from digest_tui.session import SortedPids
+
+    rng = random.Random(7)
+    for _ in range(200):
+        pids = sorted(rng.sample(range(5000), rng.randint(0, 300)))
+        members = SortedPids(rng.sample(range(5000), rng.randint(0, 300)))
+        n = len(pids)
+        start = rng.randint(0, n)
+        stop = rng.randint(start, n)
+        walk = next((i for i in range(start, stop) if pids[i] in members), -1)
+        assert members.next_in(pids, start, stop) == walk
+        back_start = rng.randint(-1, n - 1)
+        back_stop = rng.randint(-1, back_start)
+        walk = next((i for i in range(back_start, back_stop, -1) if pids[i] in members), -1)
+        assert members.previous_in(pids, back_start, back_stop) == walk
+    members = SortedPids([5, 3, 9])
+    members.add(4)
+    members.discard(9)
+    assert list(members) == [3, 4, 5] and 4 in members and 9 not in members
+
+
+def test_unread_papers_come_from_the_worker_and_stale_answers_are_dropped(
+    session: ReadingSession,
+) -> None:
+    assert not session.unread_known()  # a new list: the count worker has not answered
+    asked = session.read_seq
+    first = session.id_at(0)
+    assert first is not None
+    answer = session.compute_day_unread(session.query, asked)
+    session.set_mark(first, read=True)  # a mark between the question and the answer
+    assert not session.apply_day_unread(answer)
+    assert not session.unread_known()
+    assert session.apply_day_unread(session.compute_day_unread(session.query, session.read_seq))
+    assert session.unread_known()
+    session.move(0)
+    assert session.next_unread() == 1
+    assert session.previous_unread() == -1
+
+
+def test_the_first_unread_paper_is_found_without_a_query_over_the_view(
+    session: ReadingSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        paper_id = session.id_at(i)
+        assert paper_id is not None
+        session.set_mark(paper_id, read=True)
+    searches: list[str] = []
+    search = session.library.search
+
+    def spy(query: object, **kwargs: object) -> object:
+        searches.append(str(getattr(query, "text", query)))
+        return search(query, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(session.library, "search", spy)
+    result = session.result
+    assert result is not None
+    assert session.apply_result(result, first=True, fresh=True) == 3
+    assert searches == []
+
+
+def test_the_unread_view_of_a_list_is_known_without_the_index(
+    session: ReadingSession,
+) -> None:
+    for i in (0, 2, 5):
+        paper_id = session.id_at(i)
+        assert paper_id is not None
+        session.set_mark(paper_id, read=True)
+    assert session.apply_day_unread(session.compute_day_unread(session.query))
+    assert session.set_view("unread")
+    query = session.view_query()
+    derived = session.take_derived(query)
+    assert derived is not None and not derived[1]  # the index's answer follows
+    assert list(derived[0].pids) == list(session.search(query).pids)
+    assert session.take_derived(query) is None  # once
+
+
+def test_with_every_paper_read_the_unread_view_is_empty_in_any_order(
+    session: ReadingSession,
+) -> None:
+    ids = [session.id_at(i) for i in range(len(session))]
+    session.state.set_read_many([i for i in ids if i], True)
+    session.load_marks()
+    assert session.set_sort("title")
+    show(session)
+    assert session.apply_day_unread(session.compute_day_unread(session.query))
+    assert session.set_view("unread")
+    derived = session.take_derived(session.view_query())
+    assert derived is not None and len(derived[0]) == 0
+
+
+def test_every_paper_in_an_order_read_before_is_shown_again_without_a_sort(
+    session: ReadingSession, seeds_dir: Path
+) -> None:
+    digest_order = session.result
+    assert digest_order is not None
+    session.keep_order(digest_order)
+    assert session.order_to_prefetch() == "date"
+    by_date = session.library.search(session.view_query(), sort="date")
+    session.keep_order(by_date)
+    assert session.order_to_prefetch() is None
+    assert session.set_sort("date")
+    derived = session.take_derived(session.view_query())
+    assert derived is not None and derived[1]  # exact: the index has not changed
+    assert list(derived[0].pids) == list(by_date.pids)
+    session.query = session.view_query("segmentation")  # a filter: the index sorts it
+    assert session.take_derived(session.query) is None
+    insert_at_top(seeds_dir)
+    session.library.scan(workers=1)
+    assert session.take_derived(session.view_query()) is None  # another generation

@@ -1,14 +1,16 @@
 """The ``digest-tui`` command.
 
 ``digest-tui [PATH...]`` opens the reader; the other commands (``list``,
-``check``, ``mark``, ``paths``, ``export``, ``state``) use the core alone and
-never import Textual.
+``similar``, ``check``, ``mark``, ``paths``, ``export``, ``state``) use the
+core alone and never import Textual (``--sort relevance`` and ``similar``
+import numpy, and only then).
 
 Exit codes: 0 success, 1 a file could not be read as a digest (``check``),
-nothing matched, a state file (``state import``) had unreadable lines or
-could not be imported at all, or ``state sync`` could not pull or push, 2 a
-usage error (bad option, bad query, missing path, not a git repository to sync
-with), 3 the state or index could not be opened or saved, 130 interrupted.
+nothing matched (``similar``: the paper is not in the digests), a state file
+(``state import``) had unreadable lines or could not be imported at all, or
+``state sync`` could not pull or push, 2 a usage error (bad option, bad query,
+missing path, not a git repository to sync with), 3 the state or index could
+not be opened or saved, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from typing import NoReturn, TextIO
 from digest_tui import __version__
 from digest_tui.config import (
     Config,
-    ConfigError,
     Paths,
     load_config,
     resolve_paths,
@@ -37,7 +38,9 @@ EXIT_FAIL = 1
 EXIT_USAGE = 2
 EXIT_STORE = 3
 
-COMMANDS = ("list", "check", "mark", "paths", "export", "state")
+COMMANDS = ("list", "similar", "check", "mark", "paths", "export", "state")
+#: ``list --sort`` choices: the index's own sorts and the learned relevance.
+LIST_SORTS = ("digest", "date", "title", "id", "relevance")
 
 
 class UsageError(Exception):
@@ -86,7 +89,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     prog = "digest-tui"
     epilog = (
-        "commands: list, check, mark, paths, export, state (see 'digest-tui COMMAND --help'). "
+        "commands: list, similar, check, mark, paths, export, state"
+        " (see 'digest-tui COMMAND --help'). "
         "With no PATH: the folders in the config file, else the built-in sample."
     )
     main = _Parser(
@@ -113,7 +117,28 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
         "-f", "--format", choices=("jsonl", "tsv", "ids"), default="tsv", help="output format"
     )
     lst.add_argument("-n", "--limit", type=int, default=None, help="at most N papers")
+    lst.add_argument(
+        "-s",
+        "--sort",
+        choices=LIST_SORTS,
+        default="digest",
+        help="order: digest (default), date, title, id, or relevance (learned from your"
+        " stars, tags, notes and read papers; ties in digest order)",
+    )
     _common(lst)
+
+    sim = _Parser(
+        prog=f"{prog} similar",
+        description="List the papers most like one paper (cosine of their words and authors).",
+        epilog="Exit status 1 when the paper is not in the digests.",
+    )
+    sim.add_argument("id", metavar="ID", help="an arXiv id (the version is ignored)")
+    sim.add_argument("paths", nargs="*", metavar="PATH", help="digest files or folders")
+    sim.add_argument("-n", "--limit", type=int, default=10, help="at most N papers (default 10)")
+    sim.add_argument(
+        "-f", "--format", choices=("jsonl", "tsv", "ids"), default="tsv", help="output format"
+    )
+    _common(sim)
 
     chk = _Parser(
         prog=f"{prog} check",
@@ -197,6 +222,7 @@ def _build_parsers() -> dict[str, argparse.ArgumentParser]:
     return {
         "open": main,
         "list": lst,
+        "similar": sim,
         "check": chk,
         "mark": mark,
         "paths": paths,
@@ -269,7 +295,6 @@ def _open_state(paths: Paths):  # type: ignore[no-untyped-def]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from digest_tui.export import json_text, paper_record
     from digest_tui.query import QueryError, parse_query
 
     paths, config = _resolve(args)
@@ -284,39 +309,100 @@ def cmd_list(args: argparse.Namespace) -> int:
     try:
         with _open_library(paths, roots, config) as lib:
             _scan(lib)
-            _notices(lib)
-            out = sys.stdout
-            # Streamed: a thousand papers at a time, whatever the matches.
-            for chunk in lib.iter_search(query, limit=args.limit):
-                if args.format == "ids":
-                    ids = {r.pid: r.id for r in lib.rows(chunk).values()}
-                    out.write("".join(ids[pid] + "\n" for pid in chunk if pid in ids))
-                    continue
-                papers = lib.papers(chunk)
-                marks = state.get_many(p.id for p in papers)
-                for paper in papers:
-                    mark = marks.get(paper.id)
-                    read = bool(mark and mark.read)
-                    starred = bool(mark and mark.starred)
-                    if args.format == "jsonl":
-                        # The same record as `export -f json`, with the marks.
-                        record = paper_record(paper, mark, with_state=True)
-                        out.write(json_text(record, ensure_ascii=True) + "\n")
-                    else:
-                        first = paper.appearances[0].date if paper.appearances else ""
-                        out.write(
-                            "\t".join(
-                                (
-                                    paper.id,
-                                    first or "",
-                                    ("*" if starred else "-") + ("r" if read else "u"),
-                                    one_line(paper.title),
-                                    one_line(", ".join(paper.authors)),
-                                )
-                            )
-                            + "\n"
-                        )
-            _notices(lib)  # an index found damaged by the search was rebuilt
+            if args.sort == "relevance":
+                # A core sort computed after the query: every match is ranked,
+                # then the limit applies.
+                from digest_tui.ranking import Ranker
+
+                result = lib.search(query)
+                with Ranker(lib, state, watch=config.watch) as ranker:
+                    pids: Sequence[int] = ranker.order(list(result.pids))
+                if args.limit is not None:
+                    pids = pids[: args.limit]
+                _notices(lib)
+                _write_papers(sys.stdout, lib, state, pids, args.format)
+            else:
+                _notices(lib)
+                # Streamed: a thousand papers at a time, whatever the matches.
+                for chunk in lib.iter_search(query, limit=args.limit, sort=args.sort):
+                    _write_papers(sys.stdout, lib, state, chunk, args.format)
+                _notices(lib)  # an index found damaged by the search was rebuilt
+    finally:
+        state.close()
+    return EXIT_OK
+
+
+def _write_papers(  # type: ignore[no-untyped-def]
+    out: TextIO,
+    lib,
+    state,
+    pids: Sequence[int],
+    fmt: str,
+    extra: dict[int, float] | None = None,
+) -> None:
+    """Papers one a line as ``list`` prints them; ``extra`` adds a number per
+    paper (a last tsv column, a ``similarity`` jsonl key)."""
+    from digest_tui.export import json_text, paper_record
+
+    if fmt == "ids":
+        for start in range(0, len(pids), 1000):
+            chunk = list(pids[start : start + 1000])
+            ids = {r.pid: r.id for r in lib.rows(chunk).values()}
+            out.write("".join(ids[pid] + "\n" for pid in chunk if pid in ids))
+        return
+    for start in range(0, len(pids), 1000):
+        chunk = list(pids[start : start + 1000])
+        papers = lib.papers(chunk)
+        marks = state.get_many(p.id for p in papers)
+        for pid, paper in zip(chunk, papers, strict=True):
+            mark = marks.get(paper.id)
+            read = bool(mark and mark.read)
+            starred = bool(mark and mark.starred)
+            if fmt == "jsonl":
+                # The same record as `export -f json`, with the marks.
+                record = paper_record(paper, mark, with_state=True)
+                if extra is not None:
+                    record["similarity"] = round(extra[pid], 4)
+                out.write(json_text(record, ensure_ascii=True) + "\n")
+            else:
+                first = paper.appearances[0].date if paper.appearances else ""
+                cells = [
+                    paper.id,
+                    first or "",
+                    ("*" if starred else "-") + ("r" if read else "u"),
+                    one_line(paper.title),
+                    one_line(", ".join(paper.authors)),
+                ]
+                if extra is not None:
+                    cells.append(f"{extra[pid]:.4f}")
+                out.write("\t".join(cells) + "\n")
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from digest_tui.parsing import normalize_id
+
+    found = normalize_id(args.id)
+    if found is None:
+        raise UsageError(f"not an arXiv id: {args.id!r}")
+    if args.limit < 0:
+        raise UsageError("--limit must be 0 or more")
+    paths, config = _resolve(args)
+    roots, _ = _digest_roots(args.paths, config)
+    state = _open_state(paths)
+    try:
+        with _open_library(paths, roots, config) as lib:
+            _scan(lib)
+            if lib.pid_of(found[0]) is None:
+                _warn(f"{found[0]} is not in these digests")
+                return EXIT_FAIL
+            from digest_tui.ranking import Ranker
+
+            with Ranker(lib, state, watch=config.watch) as ranker:
+                near = ranker.similar(found[0], args.limit)
+            pid_of = {i: lib.pid_of(i) for i, _ in near}
+            pids = [p for i, _ in near if (p := pid_of[i]) is not None]
+            sims = {p: s for i, s in near if (p := pid_of[i]) is not None}
+            _write_papers(sys.stdout, lib, state, pids, args.format, sims)
     finally:
         state.close()
     return EXIT_OK
@@ -592,6 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "open": cmd_open,
         "list": cmd_list,
+        "similar": cmd_similar,
         "check": cmd_check,
         "mark": cmd_mark,
         "paths": cmd_paths,
@@ -606,9 +693,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parsers[command].parse_args(rest)
         return handler(args)
     except UsageError as exc:
-        _warn(str(exc))
-        return EXIT_USAGE
-    except ConfigError as exc:
         _warn(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -93,10 +93,6 @@ class Paths:
     def state_db(self) -> Path:
         return self.data_dir / "state.sqlite3"
 
-    @property
-    def index_db(self) -> Path:
-        return self.cache_dir / "index.sqlite3"
-
 
 def resolve_paths(
     *,
@@ -109,10 +105,6 @@ def resolve_paths(
     data = data_dir or env.get("DIGEST_TUI_DATA_DIR") or platformdirs.user_data_dir(APP_NAME)
     cache = cache_dir or env.get("DIGEST_TUI_CACHE_DIR") or platformdirs.user_cache_dir(APP_NAME)
     return Paths(Path(cfg).expanduser(), Path(data).expanduser(), Path(cache).expanduser())
-
-
-class ConfigError(Exception):
-    """A problem with the config file, as one readable line."""
 
 
 @dataclass(slots=True)

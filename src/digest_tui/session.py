@@ -24,33 +24,69 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from digest_tui.highlight import Highlights, highlights_for
-from digest_tui.library import FID_BITS, POS_BITS, Library, SearchResult
+from digest_tui.library import FID_BITS, POS_BITS, Library, SearchResult, _generation
 from digest_tui.models import Paper
-from digest_tui.query import SORTS, Query, parse_query
+from digest_tui.query import SORTS as LIBRARY_SORTS
+from digest_tui.query import Query, parse_query
 from digest_tui.state import StateStore
 
+if TYPE_CHECKING:
+    from digest_tui.ranking import Ranker
+
 #: The views: name -> (label in the header, terms added to the filter).
+#: ``foryou`` also pins the newest digest day and ranks by relevance; ``new``
+#: keeps the papers of digests that arrived since the reader was last closed;
+#: ``similar`` (entered with :meth:`ReadingSession.show_similar`, left with
+#: :meth:`ReadingSession.leave_similar`) lists the papers most like one paper.
 VIEWS: dict[str, tuple[str, str]] = {
     "all": ("All", ""),
     "unread": ("Unread", "is:unread"),
     "starred": ("Starred", "is:starred"),
     "watched": ("Watched", "is:watched"),
+    "foryou": ("For you", "is:unread"),
+    "new": ("New", ""),
+    "similar": ("Like", ""),
 }
+#: Views whose rows come in the ranker's order.
+RANKED_VIEWS = frozenset({"foryou", "similar"})
+#: Views whose rows are not the plain result of their query: a list shown
+#: there is always complete (mark-all marks exactly its rows).
+COMPUTED_VIEWS = frozenset({"foryou", "new", "similar"})
 
-#: How the header names each order of :data:`digest_tui.query.SORTS`.
+#: The orders ``z`` cycles through: the index's own, then the learned relevance
+#: (computed in a worker by :mod:`digest_tui.ranking`, imported on first use).
+SORTS: tuple[str, ...] = (*LIBRARY_SORTS, "relevance")
+
+#: How the header names each order of :data:`SORTS`.
 SORT_LABELS: dict[str, str] = {
     "digest": "digest order",
     "date": "by date",
     "title": "by title",
     "id": "by id",
+    "relevance": "by relevance",
+}
+
+#: How many papers "more like this" lists.
+SIMILAR_LIMIT = 50
+
+#: Triage decisions: name -> (read, starred) to save; each moves to the next row.
+TRIAGE: dict[str, tuple[bool, bool | None]] = {
+    "star": (True, True),
+    "skip": (True, None),
+    "later": (False, None),
 }
 
 #: Rows looked at for the first unread paper when the list has no days.
 _FIRST_UNREAD_SPAN = 2000
+#: The orders the index sorts by (others, if any, are computed elsewhere).
+INDEX_SORTS = ("digest", "date", "title", "id")
 #: A pid shifted right by this is its digest day (see :mod:`digest_tui.library`).
 _DAY_SHIFT = FID_BITS + POS_BITS
 
@@ -95,6 +131,9 @@ class Marks:
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     noted: set[str] = field(default_factory=set)
     watched: set[str] = field(default_factory=set)
+    #: Starred papers listed in a newer version than the one starred:
+    #: id -> (version starred, version now).
+    updated: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def tags_of(self, paper_id: str) -> tuple[str, ...]:
         return self.tags.get(paper_id, ())
@@ -148,13 +187,95 @@ class Counts:
     starred: int | None = None
 
 
+class SortedPids:
+    """A set of pids kept as one sorted array: 8 bytes a paper (a million
+    unread papers are 8 MB, not the 60 MB of a set of ints), membership by
+    bisection, and the next member of an ascending list by galloping."""
+
+    __slots__ = ("_pids",)
+
+    def __init__(self, pids: Iterable[int] = ()) -> None:
+        items = array("q", pids)
+        if any(items[i] > items[i + 1] for i in range(len(items) - 1)):
+            items = array("q", sorted(set(items)))
+        self._pids = items
+
+    def __len__(self) -> int:
+        return len(self._pids)
+
+    def __bool__(self) -> bool:
+        return bool(self._pids)
+
+    def __contains__(self, pid: object) -> bool:
+        if not isinstance(pid, int):
+            return False
+        items = self._pids
+        i = bisect.bisect_left(items, pid)
+        return i < len(items) and items[i] == pid
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._pids)
+
+    def add(self, pid: int) -> None:
+        items = self._pids
+        i = bisect.bisect_left(items, pid)
+        if i == len(items) or items[i] != pid:
+            items.insert(i, pid)
+
+    def discard(self, pid: int) -> None:
+        items = self._pids
+        i = bisect.bisect_left(items, pid)
+        if i < len(items) and items[i] == pid:
+            items.pop(i)
+
+    def next_in(self, pids: Sequence[int], start: int, stop: int) -> int:
+        """The first index in ``range(start, stop)`` of ascending ``pids``
+        whose pid is a member, or -1: each step skips to the next candidate
+        of either list, so it costs the alternations, not the rows."""
+        items = self._pids
+        x, n = start, min(stop, len(pids))
+        y = bisect.bisect_left(items, pids[x]) if x < n else 0
+        while x < n and y < len(items):
+            a, b = pids[x], items[y]
+            if a == b:
+                return x
+            if a < b:
+                x = bisect.bisect_left(pids, b, x, n)
+            else:
+                y = bisect.bisect_left(items, a, y)
+        return -1
+
+    def previous_in(self, pids: Sequence[int], start: int, stop: int) -> int:
+        """The last index in ``range(stop + 1, start + 1)`` of ascending
+        ``pids`` whose pid is a member, or -1 (``stop`` is exclusive, >= -1)."""
+        items = self._pids
+        x, low = min(start, len(pids) - 1), stop + 1
+        if x < low or not items:
+            return -1
+        y = bisect.bisect_right(items, pids[x]) - 1
+        while x >= low and y >= 0:
+            a, b = pids[x], items[y]
+            if a == b:
+                return x
+            if a > b:
+                x = bisect.bisect_right(pids, b, low, x + 1) - 1
+            else:
+                y = bisect.bisect_right(items, a, 0, y + 1) - 1
+        return -1
+
+
 @dataclass(slots=True)
 class DayUnread:
-    """Unread papers of each digest day of a result (by :func:`day_key`),
-    read at the result's index generation."""
+    """The unread papers of a result, read in a worker at the result's index
+    generation: their pids, and how many each digest day has (by
+    :func:`day_key`).  ``seq`` is the session's :attr:`ReadingSession.read_seq`
+    when the worker was asked: if the session changed a read mark since, the
+    answer is older than the session's own marks and is not used."""
 
     generation: int
     counts: dict[int, int]
+    pids: SortedPids = field(default_factory=SortedPids)
+    seq: int = -1
 
 
 class ReadingSession:
@@ -182,6 +303,7 @@ class ReadingSession:
         self.current_paper: Paper | None = None
         #: The paper the user chose; a filter that hides it for a moment keeps it.
         self.anchor_id: str | None = None
+        self._anchor_chosen = False  # the anchor is a paper the user chose
         #: A paper to put the cursor on once the next result arrives.
         self.pending_jump: str | None = None
         self.counts = Counts()
@@ -189,10 +311,26 @@ class ReadingSession:
         self.state_version = -1
         self._change_seq = 0
         self._day_starts: list[int] | None = None
-        self._unread: set[int] | None = None
+        self._unread: SortedPids | None = None
+        self._derived: array[int] | None = None
+        #: Every paper, in each order read so far (see :meth:`keep_order`).
+        self._orders: dict[str, SearchResult] = {}
+        #: +1 at each read mark the session changes (see :class:`DayUnread`).
+        self.read_seq = 0
         self._highlights: tuple[str, Highlights] = ("", Highlights())
         self._day_unread: DayUnread | None = None
         self._pinned_day: str | None = None
+        #: When the reader was last closed (unix time; None: never), read at start.
+        self.last_closed: float | None = None
+        #: The paper "more like this" was asked for, and the view to go back to.
+        self.similar_to: str | None = None
+        self._view_before_similar = "all"
+        self._to_top = False  # a ranked view starts at its best paper
+        self._ranker: Ranker | None = None
+        self._ranker_lock = threading.Lock()
+        self._ranked: tuple[tuple[object, ...], SearchResult] | None = None
+        #: Triage decisions taken in this session: decision -> count.
+        self.triaged: dict[str, int] = dict.fromkeys(TRIAGE, 0)
 
     # ------------------------------------------------------------ the query
 
@@ -211,24 +349,305 @@ class ReadingSession:
         waits (see :attr:`Query.unfinished`) instead of being an error."""
         query = parse_query(self.filter_text if filter_text is None else filter_text, typing=typing)
         extra = VIEWS[self.view][1]
+        if self.view == "foryou":
+            day = self.newest_day()
+            extra = f"{extra} date:{day}" if day else extra
         return query.with_terms(extra) if extra else query
 
+    @property
+    def library_sort(self) -> str:
+        """The index's order closest to the session's (relevance: digest order)."""
+        return self.sort if self.sort in LIBRARY_SORTS else "digest"
+
+    @property
+    def ranked(self) -> bool:
+        """The list shown is in the ranker's order."""
+        return self.view in RANKED_VIEWS or self.sort == "relevance"
+
     def search(self, query: Query, *, limit: int | None = None) -> SearchResult:
-        """Read the papers of ``query`` in the session's order (any thread)."""
-        return self.library.search(query, limit=limit, sort=self.sort)
+        """Read the papers of ``query`` in the session's order (any thread).
+
+        A ranked or computed view is read whole (``limit`` is ignored): its
+        order is known only once every paper is scored.  The ranking runs
+        here, so call this from a worker when :attr:`ranked` is true."""
+        view, sort = self.view, self.sort
+        if view not in COMPUTED_VIEWS and sort in LIBRARY_SORTS:
+            return self.library.search(query, limit=limit, sort=sort)
+        if view in RANKED_VIEWS or sort == "relevance":
+            self.ranker().refresh()  # new papers and marks first, then the key
+        key = (str(query), view, sort, self.similar_to, self.last_closed, self._model_key())
+        cached = self._ranked
+        if cached is not None and cached[0] == key and cached[1].generation == self._generation():
+            return cached[1]
+        if view == "similar":
+            result = self._similar_result(query)
+        else:
+            result = self.library.search(query, sort=self.library_sort)
+            if view == "new":
+                result = self._arrived_since(result)
+            if view in RANKED_VIEWS or sort == "relevance":
+                result = self._rank(result)
+        self._ranked = (key, result)
+        return result
 
     def set_view(self, name: str) -> bool:
-        """Switch the view; False when ``name`` is unknown or already shown."""
-        if name not in VIEWS or name == self.view:
+        """Switch the view; False when ``name`` is unknown or already shown
+        (``similar`` is entered with :meth:`show_similar` only)."""
+        if name not in VIEWS or name == self.view or name == "similar":
             return False
+        self._derived = self._unread_view_of_result() if name == "unread" else None
         self.view = name
+        self.similar_to = None
+        self._to_top = name in RANKED_VIEWS
         return True
+
+    def _unread_view_of_result(self) -> array[int] | None:
+        """From all papers to the unread ones of the same filter: the unread
+        pids the count worker read (kept up to date by the session's marks)
+        are that view already, in the digest order."""
+        result, unread = self.result, self._unread
+        if self.view != "all" or result is None or unread is None or self.partial:
+            return None
+        if not unread:  # every paper read: in any order, nothing
+            return array("q")
+        if result.sort != "digest" or self.sort != "digest":
+            return None
+        return array("q", unread)
+
+    def take_derived(self, query: Query) -> tuple[SearchResult, bool] | None:
+        """The new list when the session can tell it without the index, for
+        ``query`` (the new view's or order's), and whether it is exact: the
+        unread papers of the list shown (see :meth:`set_view`; the index's
+        own answer follows in a worker and replaces it), or every paper in an
+        order read before at this index generation (exact)."""
+        pids, self._derived = self._derived, None
+        result = self.result
+        generation = self.library.generation()
+        if pids is not None and result is not None and result.generation == generation:
+            return SearchResult(pids, query, self.sort, generation), False
+        order = self._orders.get(self.sort) if self.view == "all" else None
+        if not query.terms and order is not None and order.generation == generation:
+            return SearchResult(order.pids, query, self.sort, generation), True
+        return None
+
+    def keep_order(self, result: SearchResult) -> None:
+        """Remember every paper in ``result``'s order (an unfiltered, whole
+        list), so that going back to it (``a``, ``z``) needs no sort over the
+        index: 8 bytes a paper and order."""
+        if not result.query.terms and result.sort in INDEX_SORTS and self.view == "all":
+            stale = [k for k, v in self._orders.items() if v.generation != result.generation]
+            for key in stale:
+                del self._orders[key]
+            self._orders[result.sort] = result
+
+    def order_to_prefetch(self) -> str | None:
+        """The order ``z`` goes to next, when it is an index order not read
+        yet for every paper at this generation (a worker reads it early)."""
+        sort = self.next_sort()
+        result = self.result
+        if sort not in INDEX_SORTS or result is None:
+            return None
+        order = self._orders.get(sort)
+        return None if order is not None and order.generation == result.generation else sort
 
     def set_sort(self, sort: str) -> bool:
         if sort not in SORTS or sort == self.sort:
             return False
         self.sort = sort
+        self._to_top = sort == "relevance"
         return True
+
+    def view_label(self) -> str:
+        """The view's name in the header."""
+        label = VIEWS[self.view][0]
+        if self.view == "similar" and self.similar_to:
+            return f"{label} {self.similar_to}"
+        if self.view == "new":
+            if self.last_closed is None:
+                return f"{label} (first run: all)"
+            since = dt.datetime.fromtimestamp(self.last_closed).strftime("%m-%d %H:%M")
+            return f"{label} since {since}"
+        return label
+
+    # ------------------------------------------------------------ ranked views
+
+    def newest_day(self) -> str | None:
+        """The newest digest day of the index (For you's "today"): one bounded read."""
+        first = self.library.search(parse_query(""), limit=1)
+        return first.date_at(0) or None if len(first) else None
+
+    def ranker(self) -> Ranker:
+        """The relevance model, created (and numpy imported) on first use."""
+        with self._ranker_lock:
+            if self._ranker is None:
+                from digest_tui.ranking import Ranker
+
+                self._ranker = Ranker(self.library, self.state)
+            return self._ranker
+
+    def has_features(self) -> bool:
+        """Relevance was used with this index before: its feature store exists
+        (the path :func:`digest_tui.features.features_path_for` gives; that
+        module imports numpy, so it is not asked)."""
+        path = self.library.path
+        return path.with_name(f"{path.stem}-features.sqlite3").exists()
+
+    @property
+    def ranking_started(self) -> bool:
+        """Relevance was asked for in this session (so marks retrain it)."""
+        return self._ranker is not None
+
+    def _model_key(self) -> int:
+        ranker = self._ranker
+        model = ranker._model if ranker is not None else None
+        return id(model) if model is not None else 0
+
+    def _generation(self) -> int:
+        with self.library._read() as conn:
+            return _generation(conn)
+
+    def _rank(self, result: SearchResult) -> SearchResult:
+        ranker = self.ranker()
+        pids = [int(p) for p in result.pids]
+        ids = self.library.ids_of(pids, result.generation)
+        scores = ranker.scores([i for i in ids if i])
+        order = sorted(range(len(pids)), key=lambda k: (-scores.get(ids[k] or "", 0.0), k))
+        ranked = array("q", (pids[k] for k in order))
+        return SearchResult(ranked, result.query, "relevance", result.generation)
+
+    def _similar_result(self, query: Query) -> SearchResult:
+        source = self.similar_to
+        ranker = self.ranker()
+        near = ranker.similar(source, SIMILAR_LIMIT) if source else []
+        base = self.library.search(query, sort="digest")
+        ids = self.library.ids_of([int(p) for p in base.pids], base.generation)
+        where = {i: int(p) for i, p in zip(ids, base.pids, strict=True) if i}
+        pids = array("q", (where[i] for i, _ in near if i in where))
+        return SearchResult(pids, query, "relevance", base.generation)
+
+    def _arrived_since(self, result: SearchResult) -> SearchResult:
+        """The papers of ``result`` in a digest file written after the reader
+        was last closed (every paper when it never was)."""
+        since = self.last_closed
+        if since is None:
+            return result
+        with self.library._read() as conn:
+            conn.execute("BEGIN")
+            try:
+                generation = _generation(conn)
+                new = {
+                    int(r[0])
+                    for r in conn.execute(
+                        "SELECT DISTINCT a.pid FROM appearances a JOIN files f USING (fid)"
+                        " WHERE f.mtime_ns > ?",
+                        (int(since * 1e9),),
+                    )
+                }
+            finally:
+                conn.execute("COMMIT")
+        if generation != result.generation:  # renumbered in between: read again
+            return self._arrived_since(self.library.search(result.query, sort=result.sort))
+        pids = array("q", (p for p in result.pids if p in new))
+        return SearchResult(pids, result.query, result.sort, result.generation)
+
+    def show_similar(self, paper_id: str) -> bool:
+        """Show the papers most like ``paper_id`` (False: it is already shown)."""
+        if self.view == "similar" and self.similar_to == paper_id:
+            return False
+        if self.view != "similar":
+            self._view_before_similar = self.view
+        self.view = "similar"
+        self.similar_to = paper_id
+        self.anchor_id = None
+        self._to_top = True
+        return True
+
+    def leave_similar(self) -> bool:
+        """Back to the view "more like this" was asked from, the cursor on its
+        paper; False when the similar view is not shown."""
+        if self.view != "similar":
+            return False
+        self.pending_jump = self.anchor_id = self.similar_to
+        self.view = self._view_before_similar
+        self.similar_to = None
+        return True
+
+    def compute_refresh(self) -> bool:
+        """Featurize new papers and retrain on new marks (any thread; call it
+        only once :attr:`ranking_started`); True when the model changed."""
+        return self.ranker().refresh()
+
+    def compute_why(self, paper_id: str) -> str | None:
+        """The detail pane's why-line for a paper (any thread)."""
+        explanation = self.ranker().explain(paper_id)
+        return explanation.one_line() if explanation is not None else None
+
+    def close(self) -> None:
+        """Remember that the reader closes now (for the new-since view) and
+        let the ranker go.  Raises ``StateError``."""
+        ranker = self._ranker
+        if ranker is not None:
+            ranker.close()
+        if not self.state.readonly:
+            self.state.set_last_closed()
+
+    # ------------------------------------------------------------ triage
+
+    def triage_marks(self, decision: str) -> tuple[bool, bool | None]:
+        """The marks a triage decision saves: ``(read, starred)``."""
+        return TRIAGE[decision]
+
+    def after_triage(self, decision: str) -> int:
+        """Count the decision; the row to go to next (-1: it was the last)."""
+        self.triaged[decision] += 1
+        following = self.index + 1
+        return following if following < len(self) else -1
+
+    # ------------------------------------------------------------ new versions
+
+    def compute_new_versions(self) -> dict[str, tuple[int, int]]:
+        """Starred papers the index lists in a newer version than the one
+        starred (any thread).  A starred paper with no version remembered
+        (starred before this was kept, or elsewhere) adopts the version the
+        index has now.  Raises ``StateError``."""
+        starred = sorted(self.state.ids_where(starred=True))
+        if not starred:
+            return {}
+        seen = self.state.seen_versions(starred)
+        now = self._index_versions(starred)
+        adopt = {i: v for i, v in now.items() if i not in seen}
+        if adopt and not self.state.readonly:
+            self.state.remember_versions(adopt)
+        return {i: (seen[i], v) for i, v in now.items() if i in seen and v > seen[i]}
+
+    def apply_new_versions(self, updated: dict[str, tuple[int, int]]) -> None:
+        self.note_own_write()
+        self.marks.updated = updated
+
+    def acknowledge_version(self, paper: Paper) -> bool:
+        """The user has seen this version of the paper: no flag any more.
+        Raises ``StateError``."""
+        if paper.version is None:
+            return False
+        if paper.id not in self.marks.updated:
+            return False
+        self.state.remember_versions({paper.id: paper.version})
+        self.note_own_write()
+        del self.marks.updated[paper.id]
+        return True
+
+    def _index_versions(self, ids: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        with self.library._read() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for paper_id, version in conn.execute(
+                    f"SELECT arxiv_id, version FROM papers WHERE arxiv_id IN ({marks})", chunk
+                ):
+                    if version:
+                        out[paper_id] = int(version)
+        return out
 
     def next_sort(self) -> str:
         return SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
@@ -261,6 +680,9 @@ class ReadingSession:
         keep = (
             self.pending_jump if fresh else (self.pending_jump or self.anchor_id or self.current_id)
         )
+        if self._to_top and not self.pending_jump:
+            keep = None  # a ranked list starts at its best paper
+        self._to_top = False
         self.pending_jump = None
         index = self.index_of_id(keep) if keep else -1
         if index < 0:
@@ -305,8 +727,12 @@ class ReadingSession:
         """Put the cursor on ``index``; returns the paper now current."""
         self.index = index if 0 <= index < len(self) else -1
         paper_id = self.id_at(self.index)
-        if by_user or self.anchor_id is None:
+        # The user's choice stays the anchor through moves the reader makes
+        # (a filter that hides it for a moment); a place the reader chose
+        # follows the reader's next choice (the watch list arriving).
+        if by_user or not self._anchor_chosen:
             self.anchor_id = paper_id
+            self._anchor_chosen = by_user
         if paper_id != self.current_id or (paper_id is not None and self.current_paper is None):
             self.current_id = paper_id
             self.current_paper = self.library.paper_by_id(paper_id) if paper_id else None
@@ -361,16 +787,22 @@ class ReadingSession:
 
     # ------------------------------------------------------------ unread
 
-    def unread_pids(self) -> set[int]:
-        """The pids of the result's unread papers: one query, then kept up to
-        date by the session's own marks (and dropped when others change)."""
+    def unread_known(self) -> bool:
+        """Whether the result's unread papers are known (a worker reads them
+        after each result: :meth:`compute_day_unread`)."""
+        return self._unread is not None or self.result is None or not len(self.result)
+
+    def unread_pids(self) -> SortedPids:
+        """The pids of the result's unread papers: read by the count worker
+        (or here, in one query, when asked before it answered), then kept up
+        to date by the session's own marks (and dropped when others change)."""
         if self._unread is None:
             result = self.result
             if result is None or not len(result):
-                self._unread = set()
+                self._unread = SortedPids()
             else:
-                unread = self.library.search(self.query.with_terms("is:unread"), sort=self.sort)
-                self._unread = set(unread.pids)
+                unread = self.library.search(self.query.with_terms("is:unread"), sort="digest")
+                self._unread = SortedPids(unread.pids)
         return self._unread
 
     def find_unread(self, start: int, step: int, limit: int | None = None) -> int:
@@ -386,6 +818,10 @@ class ReadingSession:
         stop = n if step > 0 else -1
         if limit is not None:
             stop = min(n, start + limit) if step > 0 else max(-1, start - limit)
+        if result.sort == "digest":  # both ascend: skip from match to match
+            if step > 0:
+                return unread.next_in(pids, start, stop) if start < n else -1
+            return unread.previous_in(pids, start, stop) if start >= 0 else -1
         for index in range(start, stop, step):
             if pids[index] in unread:
                 return index
@@ -407,17 +843,19 @@ class ReadingSession:
         _, end = self.day_of(0)
         if not self.day_starts():
             end = min(len(result), _FIRST_UNREAD_SPAN)
-        unread = self.unread_pids()
-        if self.marks.watched and unread:
-            head = [int(p) for p in result.pids[:end]]
-            ids = self.library.ids_of(head, result.generation)
-            for index, (pid, paper_id) in enumerate(zip(head, ids, strict=True)):
-                if pid in unread and paper_id in self.marks.watched:
+        # The marks in memory answer for these few rows: no query over the
+        # whole view on the way to the first screen.
+        head = [int(p) for p in result.pids[: end + _FIRST_UNREAD_SPAN]]
+        ids = self.library.ids_of(head, result.generation)
+        unread = [i is not None and not self.marks.is_read(i) for i in ids]
+        if self.marks.watched:
+            for index in range(min(end, len(head))):
+                if unread[index] and ids[index] in self.marks.watched:
                     return index
-        found = self.find_unread(0, 1, limit=end)
-        if found < 0:
-            found = self.find_unread(end, 1, limit=_FIRST_UNREAD_SPAN)
-        return max(found, 0)
+        for index, yes in enumerate(unread):
+            if yes:
+                return index
+        return 0
 
     # ------------------------------------------------------------ marks
 
@@ -433,12 +871,14 @@ class ReadingSession:
                 tagged.setdefault(paper_id, set()).add(tag)
         self.state_version = version
         self._change_seq = seq
+        self.last_closed = self.state.last_closed()
         self.marks.read = read
         self.marks.starred = starred
         self.marks.tags = {}
         for paper_id, tags in tagged.items():
             self.marks.set_tags(paper_id, tags)
         self._unread = None
+        self.read_seq += 1
 
     def state_changed(self) -> bool:
         """True when another process (or `digest-tui mark`) saved marks."""
@@ -457,6 +897,7 @@ class ReadingSession:
         if changed:
             self._unread = None
             self._day_unread = None
+            self.read_seq += 1
             self.counts = Counts()
         return set(changed)
 
@@ -479,9 +920,20 @@ class ReadingSession:
             self.state.set_starred(paper_id, bool(starred))
         if not (new_read or new_star):
             return False
+        if new_star and starred:
+            self._remember_starred_version(paper_id)
         self.note_own_write()
         self.apply_mark(paper_id, read=read if new_read else None, starred=starred)
         return True
+
+    def _remember_starred_version(self, paper_id: str) -> None:
+        """A star remembers the version starred (a newer one is flagged later)."""
+        paper = self.current_paper
+        if paper is None or paper.id != paper_id:
+            paper = self.library.paper_by_id(paper_id)
+        if paper is not None and paper.version:
+            self.state.remember_versions({paper_id: paper.version})
+        self.marks.updated.pop(paper_id, None)
 
     def apply_mark(
         self, paper_id: str, *, read: bool | None = None, starred: bool | None = None
@@ -492,6 +944,7 @@ class ReadingSession:
             self.marks.set_read(paper_id, read)
             if unread is not None:
                 unread += -1 if read else 1
+            self.read_seq += 1
             self._note_unread(paper_id, not read)
         if starred is not None and starred != self.marks.is_starred(paper_id):
             self.marks.set_starred(paper_id, starred)
@@ -530,12 +983,13 @@ class ReadingSession:
         result = self.result
         if result is None or not len(result):
             return None
+        complete = not self.partial or self.view in COMPUTED_VIEWS or self.ranked
         return MarkAllPlan(
-            None if self.partial else result.pids,
+            None if not complete else result.pids,
             result.generation,
             self.query,
             len(result),
-            self.partial,
+            not complete,
         )
 
     def compute_mark_all(self, plan: MarkAllPlan, *, busy_timeout: float = 0.0) -> dict[str, bool]:
@@ -544,7 +998,7 @@ class ReadingSession:
         if a rescan renumbered them since.  With ``busy_timeout``, a lock held
         by another process is waited for that long.  Raises ``StateError``."""
         if plan.pids is None:
-            whole = self.library.search(plan.query, sort=self.sort)
+            whole = self.library.search(plan.query, sort=self.library_sort)
             pids: Sequence[int] = whole.pids
             generation = whole.generation
         else:
@@ -568,6 +1022,7 @@ class ReadingSession:
         self.marks.read.update(changed)
         self._unread = None
         self._day_unread = None
+        self.read_seq += 1
         self.counts = Counts()
 
     def undo_mark_all(self) -> int:
@@ -583,18 +1038,33 @@ class ReadingSession:
             self.marks.set_read(paper_id, value)
         self._unread = None
         self._day_unread = None
+        self.read_seq += 1
         self.counts = Counts()
         return len(undo)
 
     # ------------------------------------------------------------ counts
 
-    def compute_counts(self, query: Query, view: str, shown: int) -> Counts:
-        """Unread and starred papers of the view (any thread)."""
-        unread = (
-            shown
-            if view == "unread"
-            else self.library.count_matching(query.with_terms("is:unread"))
-        )
+    def compute_counts(
+        self, query: Query, view: str, shown: int, *, unread: int | None = None
+    ) -> Counts:
+        """Unread and starred papers of the view (any thread); ``unread``
+        when it is known already (from :meth:`compute_day_unread`)."""
+        result = self.result
+        if view in ("new", "similar") and result is not None:
+            # Not a plain query: count the rows shown.
+            shown_pids = set(result.pids)
+            unread_pids = self.library.search(query.with_terms("is:unread")).pids
+            starred_pids = self.library.search(query.with_terms("is:starred")).pids
+            return Counts(
+                sum(1 for p in unread_pids if p in shown_pids),
+                sum(1 for p in starred_pids if p in shown_pids),
+            )
+        if unread is None:
+            unread = (
+                shown
+                if view == "unread"
+                else self.library.count_matching(query.with_terms("is:unread"))
+            )
         starred = (
             shown
             if view == "starred"
@@ -615,6 +1085,7 @@ class ReadingSession:
         widened (the session then shows everything and jumps when the next
         result arrives)."""
         self.anchor_id = paper_id
+        self._anchor_chosen = True
         index = self.index_of_id(paper_id)
         if index >= 0:
             return index
@@ -625,9 +1096,10 @@ class ReadingSession:
 
     # ------------------------------------------------------------ days
 
-    def compute_day_unread(self, query: Query) -> DayUnread:
-        """The unread papers of each digest day of ``query`` (any thread):
-        one query, then a bisection per day, never a walk over the rows."""
+    def compute_day_unread(self, query: Query, seq: int | None = None) -> DayUnread:
+        """The unread papers of ``query`` and of each of its digest days (any
+        thread): one query, then a bisection per day, never a walk over the
+        rows.  ``seq``: :attr:`read_seq` when this was asked (on the UI thread)."""
         unread = self.library.search(query.with_terms("is:unread"), sort="digest")
         starts = unread.day_starts()
         pids = unread.pids
@@ -635,14 +1107,18 @@ class ReadingSession:
         for k, start in enumerate(starts):
             end = starts[k + 1] if k + 1 < len(starts) else len(pids)
             counts[day_key(pids[start])] = end - start
-        return DayUnread(unread.generation, counts)
+        return DayUnread(
+            unread.generation, counts, SortedPids(pids), self.read_seq if seq is None else seq
+        )
 
     def apply_day_unread(self, days: DayUnread) -> bool:
-        """Keep per-day counts read for the result shown; False when stale."""
+        """Keep what a worker read for the result shown; False when stale
+        (another index generation, or a read mark changed since it was asked)."""
         result = self.result
-        if result is None or days.generation != result.generation:
+        if result is None or days.generation != result.generation or days.seq != self.read_seq:
             return False
         self._day_unread = days
+        self._unread = days.pids
         return True
 
     def day_unread(self, index: int) -> int | None:

@@ -209,10 +209,25 @@ def _migrate_to_v3(conn: sqlite3.Connection) -> None:
         )
 
 
+def _migrate_to_v4(conn: sqlite3.Connection) -> None:
+    """The reader's own memory, next to the marks: ``reader_meta`` (key ->
+    value, e.g. when the reader was last closed) and ``seen_versions`` (the
+    arXiv version of a paper when the user starred it, so a newer version
+    can be flagged).  Neither feeds the change log nor a sync: they are this
+    machine's, not marks."""
+    conn.execute("CREATE TABLE reader_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("CREATE TABLE seen_versions (id TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+
+
 #: Ordered upgrade steps; ``MIGRATIONS[i]`` takes a version-``i`` database to
 #: version ``i + 1``.  Each runs inside the one transaction that also bumps
 #: ``user_version``, so a failed upgrade leaves the database untouched.
-MIGRATIONS: tuple[Migration, ...] = (_migrate_to_v1, _migrate_to_v2, _migrate_to_v3)
+MIGRATIONS: tuple[Migration, ...] = (
+    _migrate_to_v1,
+    _migrate_to_v2,
+    _migrate_to_v3,
+    _migrate_to_v4,
+)
 
 
 # --------------------------------------------------------------------------- errors
@@ -753,7 +768,51 @@ class StateStore:
             other = int(conn.execute("PRAGMA data_version").fetchone()[0])
             return other + self._local_commits
 
+    def last_closed(self) -> float | None:
+        """When a reader on this machine was last closed (unix time), or None."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT value FROM reader_meta WHERE key = 'last_closed'").fetchone()
+        try:
+            return float(row[0]) if row else None
+        except (TypeError, ValueError):
+            return None
+
+    def seen_versions(self, ids: Iterable[str]) -> dict[str, int]:
+        """The version each paper had when it was starred (ids never seen are absent)."""
+        unique = list(dict.fromkeys(ids))
+        found: dict[str, int] = {}
+        with self._reading() as conn:
+            for chunk in self._chunks(unique):
+                sql = (
+                    "SELECT id, version FROM seen_versions"
+                    f" WHERE id IN ({','.join('?' * len(chunk))})"
+                )
+                found.update((i, int(v)) for i, v in conn.execute(sql, tuple(chunk)))
+        return found
+
     # ---------------------------------------------------------------- writes
+
+    def set_last_closed(self, at: float | None = None) -> None:
+        """Remember that the reader closes now (or at ``at``)."""
+        value = repr(float(self._clock() if at is None else at))
+        with self._writing(count_noop=False) as conn:
+            conn.execute(
+                "INSERT INTO reader_meta (key, value) VALUES ('last_closed', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (value,),
+            )
+
+    def remember_versions(self, versions: Mapping[str, int]) -> None:
+        """Remember the version of each paper the user has seen starred."""
+        rows = [(self._check_id(i), int(v)) for i, v in versions.items()]
+        if not rows:
+            return
+        with self._writing(count_noop=False) as conn:
+            conn.executemany(
+                "INSERT INTO seen_versions (id, version) VALUES (?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                rows,
+            )
 
     def set_read(self, paper_id: str, read: bool = True) -> Mark:
         """Mark read/unread; ``read_at`` moves only when the value changes."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -736,33 +737,52 @@ async def test_a_keystroke_shows_the_first_screen_before_the_whole_list(
     from digest_tui.tui import app as app_module
 
     monkeypatch.setattr(app_module, "FIRST_PAGE", 10)
-    monkeypatch.setattr(app_module, "TYPING_PAUSE", 0.5)
+    monkeypatch.setattr(app_module, "TYPING_PAUSE", 2.0)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("slash", "s", "e", "g", "m")
         expected = len(app.library.search("segm"))
         assert expected > 10
-        for _ in range(50):  # the first screen lands long before the pause ends
-            await pilot.pause(0.01)
-            if app.query_one("#header").info.filter_text == "segm":  # type: ignore[attr-defined]
-                break
-        header = app.query_one("#header").info  # type: ignore[attr-defined]
-        if header.partial:
-            assert header.shown == 10
-        await settle(pilot)
-        await pilot.pause(0.6)
-        await settle(pilot)
-        header = app.query_one("#header").info  # type: ignore[attr-defined]
-        assert not header.partial and header.shown == expected == shown(app)
+
+        def info() -> Any:
+            return app.query_one("#header").info  # type: ignore[attr-defined]
+
+        # The first screen lands long before the pause ends (two seconds).
+        await wait_for(
+            pilot, lambda: info().filter_text == "segm" and info().partial, "the first screen"
+        )
+        assert info().shown == 10 == shown(app)
+        await wait_for(pilot, lambda: not info().partial, "the whole list after the pause")
+        assert info().shown == expected == shown(app)
 
         # A view still showing its first screen: mark-all reads the whole view.
         app._apply_result(app._search_gen, app.library.search("segm", limit=10), False, True)
         app.paper_list.focus()  # back to the list, filter kept
         await pilot.press("A")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.press("y")
-        await settle(pilot)
-        await pilot.pause(0.3)
-        assert app.library.count_matching("segm is:unread") == 0
+        await wait_for(
+            pilot, lambda: app.library.count_matching("segm is:unread") == 0, "the view read"
+        )
         assert app.library.count_matching("is:read") == expected
+
+
+async def test_n_pressed_before_the_unread_papers_are_known_moves_once_they_are(
+    make_app: AppFactory, paths: Paths
+) -> None:
+    with StateStore(paths.data_dir) as state:
+        state.set_read("2012.07810", True)  # the first paper of the newest day
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.paper_list.move_to(0)
+        await settle(pilot)
+        app.session.apply_result(app.session.result)  # type: ignore[arg-type]
+        assert not app.session.unread_known()  # as right after a new list
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.paper_list.cursor == 1, "the move after the answer")
+        assert app.session.unread_known()
+        await pilot.press("N")
+        await settle(pilot)
+        assert app.paper_list.cursor == 1  # the paper above is read: nothing further up

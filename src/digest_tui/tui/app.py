@@ -38,7 +38,7 @@ from digest_tui.config import Config, Paths, sample_dir, save_setting_theme
 from digest_tui.library import Library, LibraryError, Row, ScanReport, SearchResult
 from digest_tui.models import Paper
 from digest_tui.opening import OpenError, is_remote_session, open_url
-from digest_tui.query import Query, QueryError
+from digest_tui.query import Query, QueryError, parse_query
 from digest_tui.session import (
     SORT_LABELS,
     VIEWS,
@@ -81,6 +81,7 @@ COUNT_PAUSE = 0.25
 THEME_SAVE_DELAY = 1.0
 UI_WRITE_WAIT = 0.2  # seconds a mark made on screen waits for another process's lock
 BUSY_RETRY_S = 600.0  # how long a worker keeps a refused mark to save it
+FEATURE_DELAY = 2.0  # seconds after a scan before its new papers are featurized
 UNFINISHED_PAUSE = 1.0  # seconds after the last keystroke before an unfinished term is an error
 
 
@@ -212,6 +213,8 @@ class DigestApp(App[int]):
         self._read_timer: Timer | None = None
         self._read_timer_id: str | None = None
         self._unfinished_timer: Timer | None = None
+        #: n (+1) or N (-1) pressed before the view's unread papers were known.
+        self._pending_unread: int | None = None
         self._scanning = False
         self._scan_progress = ""
         self._reader_closing = False
@@ -530,6 +533,7 @@ class DigestApp(App[int]):
     def _refresh_marked_ids(self) -> None:
         """Find the papers on the watch list and those with a note, for the list."""
         self._marked_ids_worker(bool(self.config.watch))
+        self._new_versions_worker()
 
     @work(thread=True, exclusive=True, group="marked", exit_on_error=False)
     def _marked_ids_worker(self, watching: bool) -> None:
@@ -553,6 +557,9 @@ class DigestApp(App[int]):
                 self.paper_list.move_to(
                     self.session.first_unread_index(), by_user=False, reveal=True
                 )
+                # The session follows now, not when the list's message comes:
+                # a list arriving in between must keep this paper.
+                self._show_current(by_user=False)
         paper = self._current_paper
         if paper is not None:
             self.detail.watched = paper.id in watched
@@ -639,6 +646,7 @@ class DigestApp(App[int]):
         self.paper_list.refresh_id(paper.id)
         self._refresh_detail_marks()
         self._update_header()
+        self._marks_changed_for_ranking()
 
     def action_star(self) -> None:
         paper = self._sync_current()
@@ -740,6 +748,7 @@ class DigestApp(App[int]):
     def _after_mark_all(self, changed: dict[str, bool], what: str = "") -> None:
         self._stop_read_timer()
         self.session.apply_mark_all(changed)
+        self._marks_changed_for_ranking()
         self.paper_list.refresh()
         self._refresh_detail_marks()
         self._request_counts()
@@ -787,6 +796,13 @@ class DigestApp(App[int]):
         if typing and query.unfinished:
             # It may still be finished; once the user pauses it is an error.
             self._unfinished_timer = self.set_timer(UNFINISHED_PAUSE, self._show_unfinished)
+        derived = self.session.take_derived(query)
+        if derived is not None:  # shown at once; the index's answer follows if need be
+            result, exact = derived
+            self._apply_result(self._search_gen, result, first, False, counts=exact)
+            if not exact:
+                self._search_worker(query, self._search_gen, first, 0, whole_only=True)
+            return
         self._search_worker(query, self._search_gen, first, TYPING_PAUSE if typing else 0)
 
     def _first_search(self) -> None:
@@ -834,6 +850,11 @@ class DigestApp(App[int]):
                 self._from_thread(self._apply_result, gen, page, first, not complete)
                 if complete:
                     return
+            # Reading the whole list holds the GIL for a while: let the first
+            # screen be drawn before it, not beside it.
+            self._wait_for_paint()
+            if gen != self._search_gen:
+                return
             if pause:
                 time.sleep(pause)  # only the query the user pauses on is run in full
                 if gen != self._search_gen:
@@ -849,6 +870,30 @@ class DigestApp(App[int]):
             return
         self._from_thread(self._apply_result, gen, result, first, False)
 
+    @work(thread=True, exclusive=True, group="order", exit_on_error=False)
+    def _prefetch_order(self, sort: str, generation: int) -> None:
+        """Read every paper in the order ``z`` goes to next, after the list is
+        drawn and the counts are in, so that ``z`` shows it at once."""
+        time.sleep(COUNT_PAUSE * 2)
+        if self._reader_closing or self.library.generation() != generation:
+            return
+        try:
+            order = self.library.search(parse_query(""), sort=sort)
+        except Exception:
+            return
+        if order.generation == generation and not self._reader_closing:
+            self._from_thread(self._keep_prefetched_order, order)
+
+    def _keep_prefetched_order(self, order: SearchResult) -> None:
+        if self.session.view == "all":  # (the session keeps orders of all papers only)
+            self.session.keep_order(order)
+
+    def _wait_for_paint(self, timeout: float = 0.25) -> None:
+        """In a worker: until the screen has been drawn once more (or ``timeout``)."""
+        painted = threading.Event()
+        self._from_thread(self.call_after_refresh, painted.set)
+        painted.wait(timeout)
+
     def _search_failed(self, gen: int, message: str) -> None:
         if gen == self._search_gen:
             self.filter_bar.show_error(message)
@@ -859,6 +904,8 @@ class DigestApp(App[int]):
         result: SearchResult,
         first: bool,
         partial: bool = False,
+        *,
+        counts: bool = True,
     ) -> None:
         if gen != self._search_gen:
             return
@@ -880,14 +927,22 @@ class DigestApp(App[int]):
             reveal=first and not self._cursor_chosen,
         )
         self._update_header()
-        if not partial:
+        if not partial and counts:
             self._request_counts()
+        if not partial:
+            self.session.keep_order(result)
+            sort = self.session.order_to_prefetch()
+            if sort is not None:
+                self._prefetch_order(sort, result.generation)
         if len(result) and (_EXIT_WHEN_READY == "list" or self._exit_after_next_result):
             self.call_after_refresh(self._bench_ready)
 
     def _empty_message(self) -> str:
         if self._scanning and self.library_is_empty():
             return f"Reading digests… {self._scan_progress}".strip()
+        ranked = self._ranked_empty_message()
+        if ranked:
+            return ranked
         if self.filter_text:
             return f"No papers match “{one_line(self.filter_text)}” in this view."
         if self.view == "unread":
@@ -915,32 +970,43 @@ class DigestApp(App[int]):
         # Unread papers per digest day, for the day separators (digest order only).
         days = self.session.day_count() > 1
         self._count_worker(
-            self.session.query, self._count_gen, self.view, len(self.session), days=days
+            self.session.query,
+            self._count_gen,
+            self.view,
+            len(self.session),
+            self.session.read_seq,
+            days=days,
         )
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False)
     def _count_worker(
-        self, query: Query, gen: int, view: str, shown: int, *, days: bool = False
+        self, query: Query, gen: int, view: str, shown: int, seq: int, *, days: bool = False
     ) -> None:
         if shown > 5000:
             time.sleep(COUNT_PAUSE)  # big lists: let quick changes settle first
             if gen != self._count_gen:
                 return
         try:
-            counts = self.session.compute_counts(query, view, shown)
-            day_unread = self.session.compute_day_unread(query) if days else None
+            # The unread papers first: n/N, the day separators and the unread
+            # count are all answered from this one query.
+            unread = self.session.compute_day_unread(query, seq)
+            counts = self.session.compute_counts(query, view, shown, unread=len(unread.pids))
         except Exception:
             return
         if gen != self._count_gen or self._reader_closing:
             return
-        self._from_thread(self._apply_counts, gen, counts, day_unread)
+        self._from_thread(self._apply_counts, gen, counts, unread, days)
 
-    def _apply_counts(self, gen: int, counts: Counts, days: DayUnread | None = None) -> None:
+    def _apply_counts(self, gen: int, counts: Counts, unread: DayUnread, days: bool) -> None:
         if gen == self._count_gen:
             self.session.counts = counts
-            if days is not None and self.session.apply_day_unread(days):
+            known = self.session.apply_day_unread(unread)
+            if known and days:
                 self.paper_list.refresh()
             self._update_header()
+            step, self._pending_unread = self._pending_unread, None
+            if step is not None and known:
+                self._move_to_unread(step)
 
     def _update_header(self) -> None:
         paper = self._current_paper
@@ -957,7 +1023,7 @@ class DigestApp(App[int]):
             activity = f"{activity} · {self._download}" if activity else self._download
         self.query_one(StatusHeader).update_info(
             HeaderInfo(
-                view=VIEWS[self.view][0],
+                view=self.session.view_label(),
                 category=category,
                 date=date,
                 shown=len(self.session),
@@ -1067,7 +1133,11 @@ class DigestApp(App[int]):
     # ------------------------------------------------------------------ actions
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_sections()))
+        # Built once (the keys are fixed for the session), then shown again
+        # as it was: no compose and no styling of sixty rows at each press.
+        if not self.is_screen_installed("help"):
+            self.install_screen(HelpScreen(self.help_sections()), name="help")
+        self.push_screen("help")
 
     def _focus_now(self, widget: Widget) -> None:
         """Move focus at once, not after the keys already queued: typing ``/``
@@ -1081,6 +1151,10 @@ class DigestApp(App[int]):
         self._focus_now(self.filter_bar.input)
 
     def action_clear_filter(self) -> None:
+        if not self.filter_text and self.session.leave_similar():
+            self._request_search()
+            self._focus_now(self.paper_list)
+            return
         if self.filter_text:
             self.filter_bar.action_clear()
             self.filter_text = ""
@@ -1088,20 +1162,30 @@ class DigestApp(App[int]):
         self._focus_now(self.paper_list)
 
     def action_view(self, name: str) -> None:
+        if name == "foryou":
+            self._say_ranking()
         if self.session.set_view(name):
             self._request_search()
 
     def action_next_unread(self) -> None:
-        index = self.session.next_unread()
-        if index >= 0:
-            self.paper_list.move_to(index)
-        else:
-            self.notify("No unread papers further down.", markup=False, timeout=3)
+        self._move_to_unread(1)
 
     def action_previous_unread(self) -> None:
-        index = self.session.previous_unread()
+        self._move_to_unread(-1)
+
+    def _move_to_unread(self, step: int) -> None:
+        """n / N; until the count worker has read the view's unread papers
+        (a moment after a new list), the move waits for it, not the screen."""
+        if not self.session.unread_known():
+            if self._pending_unread is None:
+                self._request_counts()
+            self._pending_unread = step
+            return
+        index = self.session.next_unread() if step > 0 else self.session.previous_unread()
         if index >= 0:
             self.paper_list.move_to(index)
+        elif step > 0:
+            self.notify("No unread papers further down.", markup=False, timeout=3)
         else:
             self.notify("No unread papers further up.", markup=False, timeout=3)
 
@@ -1347,6 +1431,7 @@ class DigestApp(App[int]):
 
     def _after_user_change(self, paper: Paper) -> None:
         """Redraw the paper's row and detail after its tags or note changed."""
+        self._marks_changed_for_ranking()
         self.paper_list.refresh_id(paper.id)
         if self._current_paper is not None and self._current_paper.id == paper.id:
             self._refresh_detail_user()
@@ -1494,6 +1579,8 @@ class DigestApp(App[int]):
         self.set_sort(self.session.next_sort())
 
     def set_sort(self, sort: str) -> None:
+        if sort == "relevance":
+            self._say_ranking()
         if not self.session.set_sort(sort):
             return
         self._request_search()
@@ -1508,7 +1595,10 @@ class DigestApp(App[int]):
         folder = Path(folder).expanduser() if folder else Path.cwd()
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         self._export_worker(
-            self.session.query, self.sort, fmt, folder / f"digest-tui-{stamp}.{ext}"
+            self.session.query,
+            self.session.library_sort,
+            fmt,
+            folder / f"digest-tui-{stamp}.{ext}",
         )
 
     @work(thread=True, group="export", exit_on_error=False)
@@ -1550,6 +1640,166 @@ class DigestApp(App[int]):
             markup=False,
             timeout=8,
         )
+
+    # ------------------------------------------------------------------ relevance and triage
+    #
+    # Ranking, training, explaining and "more like this" run in workers (the
+    # session's ranked searches run in the search worker); the ranker (and
+    # numpy) is created only when relevance is first asked for.
+
+    _retrain_wanted = False
+    _retrain_running = False
+
+    def _ranked_empty_message(self) -> str:
+        if self.view == "foryou" and not self.filter_text:
+            return "Nothing unread in the newest digest. Press a to see all."
+        if self.view == "new" and not self.filter_text:
+            return "No digests arrived since the reader was last closed. Press a to see all."
+        if self.view == "similar":
+            return "No papers like this one. Esc goes back."
+        return ""
+
+    def _say_ranking(self) -> None:
+        """The first ranking with an index featurizes it: say why the list waits."""
+        if not self.session.ranking_started and not self.session.has_features():
+            self.notify(
+                "Ranking by your marks: reading every paper's words once…",
+                markup=False,
+                timeout=4,
+            )
+
+    def action_more_like_this(self) -> None:
+        paper = self._sync_current()
+        if paper is None:
+            self.notify("No paper selected.", markup=False)
+            return
+        self._say_ranking()
+        if self.session.show_similar(paper.id):
+            self._request_search()
+        self._focus_now(self.paper_list)
+
+    def action_triage(self, decision: str) -> None:
+        """One key per decision: save it and go to the next paper of the view."""
+        paper = self._sync_current()
+        if paper is None:
+            self.notify("No paper selected.", markup=False)
+            return
+        self._stop_read_timer()
+        read, starred = self.session.triage_marks(decision)
+        self._set_mark(paper, read=read, starred=starred)
+        self._acknowledge_version(paper)
+        following = self.session.after_triage(decision)
+        if following >= 0:
+            self.paper_list.move_to(following)
+            return
+        done = self.session.triaged
+        self.notify(
+            f"End of the list: {done['star']:,} starred, {done['skip']:,} skipped,"
+            f" {done['later']:,} for later.",
+            markup=False,
+        )
+
+    def _marks_changed_for_ranking(self, *, start: bool = False) -> None:
+        """Retrain on the new marks in a worker once ranking has been used
+        (``start``: even before; the worker then creates the ranker)."""
+        if not (start or self.session.ranking_started) or self._reader_closing:
+            return
+        self._retrain_wanted = True
+        if not self._retrain_running:
+            self._retrain_running = True
+            self._retrain_worker()
+
+    def _keep_features_current(self) -> None:
+        """New papers were indexed: featurize them in the background, if
+        relevance was ever used with this index (its feature store exists)."""
+        if _EXIT_WHEN_READY or self._reader_closing:
+            return
+        if self.session.ranking_started or self.session.has_features():
+            # A moment later: the scan's result is painted first.
+            self.set_timer(FEATURE_DELAY, partial(self._marks_changed_for_ranking, start=True))
+
+    @work(thread=True, group="rank", exit_on_error=False)
+    def _retrain_worker(self) -> None:
+        changed = False
+        try:
+            while self._retrain_wanted and not self._reader_closing:
+                self._retrain_wanted = False
+                changed = self.session.compute_refresh() or changed
+        except Exception as exc:  # the model is a cache: say so, keep reading
+            self._from_thread(
+                self.notify,
+                f"ranking failed: {one_line(str(exc))}",
+                severity="warning",
+                markup=False,
+            )
+        finally:
+            self._from_thread(self._retrain_done, changed)
+
+    def _retrain_done(self, changed: bool) -> None:
+        self._retrain_running = False
+        if self._retrain_wanted:
+            self._marks_changed_for_ranking()
+            return
+        if changed:
+            self._request_why(self.session.current_id)
+
+    @on(PaperList.Highlighted)
+    def _why_on_highlight(self, event: PaperList.Highlighted) -> None:
+        self._request_why(self.session.id_at(event.index))
+
+    def _request_why(self, paper_id: str | None) -> None:
+        if paper_id is None or not self.session.ranking_started or self._reader_closing:
+            return
+        self._why_worker(paper_id)
+
+    @work(thread=True, exclusive=True, group="why", exit_on_error=False)
+    def _why_worker(self, paper_id: str) -> None:
+        try:
+            why = self.session.compute_why(paper_id)
+        except Exception:
+            return
+        if why is not None and not self._reader_closing:
+            self._from_thread(self._show_why, paper_id, why)
+
+    def _show_why(self, paper_id: str, why: str) -> None:
+        self.detail.set_why(paper_id, why)
+
+    @work(thread=True, exclusive=True, group="versions", exit_on_error=False)
+    def _new_versions_worker(self) -> None:
+        try:
+            updated = self.session.compute_new_versions()
+        except Exception:
+            return
+        if not self._reader_closing:
+            self._from_thread(self._apply_new_versions, updated)
+
+    def _apply_new_versions(self, updated: dict[str, tuple[int, int]]) -> None:
+        if updated == self.marks.updated:
+            return
+        self.session.apply_new_versions(updated)
+        self.paper_list.refresh()
+        self.detail.set_versions(updated)
+
+    def _acknowledge_version(self, paper: Paper) -> None:
+        """The user has seen this version of a starred paper: no flag now."""
+        try:
+            if self.session.acknowledge_version(paper):
+                self.paper_list.refresh_id(paper.id)
+                self.detail.set_versions(self.marks.updated)
+        except StateError:
+            pass
+
+    @on(PaperList.Selected)
+    def _version_seen_on_open(self, event: PaperList.Selected) -> None:
+        paper = self._current_paper
+        if paper is not None:
+            self._acknowledge_version(paper)
+
+    def _close_session(self) -> None:
+        try:
+            self.session.close()
+        except StateError:
+            pass
 
     # ------------------------------------------------------------------ scanning
 
@@ -1651,6 +1901,7 @@ class DigestApp(App[int]):
                 self.call_after_refresh(self._bench_ready)
         if report.changed:
             self._refresh_marked_ids()
+            self._keep_features_current()
         if report.changed or self._result is None or not len(self._result):
             # The cursor's paper is remembered by its arXiv id: the new list
             # puts the cursor back on it wherever the rescan moved it.
@@ -1769,6 +2020,7 @@ class DigestApp(App[int]):
         self._reader_closing = True
         self._download_cancel.set()
         self._save_theme_now()
+        self._close_session()
         if self._signals_installed:
             try:
                 loop = asyncio.get_running_loop()

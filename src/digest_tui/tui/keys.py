@@ -41,7 +41,39 @@ APP_BINDINGS: tuple[Binding, ...] = (
     Binding("U", "view('unread')", "View: unread only", id="view_unread", show=False),
     Binding("S", "view('starred')", "View: starred only", id="view_starred", show=False),
     Binding("w", "view('watched')", "View: watched only", id="view_watched", show=False),
-    Binding("z", "cycle_sort", "Sort: digest, date, title, id", id="sort", show=False),
+    Binding(
+        "f",
+        "view('foryou')",
+        "View: for you (newest day's unread, best first)",
+        id="view_foryou",
+        show=False,
+    ),
+    Binding(
+        "i",
+        "view('new')",
+        "View: new since the reader was last closed",
+        id="view_new",
+        show=False,
+    ),
+    Binding(
+        "m",
+        "more_like_this",
+        "More like this paper (Esc goes back)",
+        id="more_like_this",
+        show=False,
+    ),
+    Binding("z", "cycle_sort", "Sort: digest, date, title, id, relevance", id="sort", show=False),
+    Binding("p", "triage('star')", "Triage: star it, next paper", id="triage_star", show=False),
+    Binding(
+        "x", "triage('skip')", "Triage: skip it (read), next paper", id="triage_skip", show=False
+    ),
+    Binding(
+        "l",
+        "triage('later')",
+        "Triage: later (left unread), next paper",
+        id="triage_later",
+        show=False,
+    ),
     Binding("ctrl+s", "save_search", "Save the filter as a search", id="save_search", show=False),
     *(
         Binding(
@@ -91,6 +123,7 @@ HELP_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "edit_note",
         ),
     ),
+    ("Triage", ("triage_star", "triage_skip", "triage_later")),
     (
         "Views and filter",
         (
@@ -98,6 +131,9 @@ HELP_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "view_unread",
             "view_starred",
             "view_watched",
+            "view_foryou",
+            "view_new",
+            "more_like_this",
             "sort",
             "filter",
             "clear_filter",

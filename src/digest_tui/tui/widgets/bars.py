@@ -246,6 +246,8 @@ class FilterBar(Vertical):
     class Cleared(Message):
         """Escape in the filter: it was emptied."""
 
+    _error = ""  # the error shown under the filter
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
             yield Static(Text("/"), id="filter-prompt")
@@ -272,12 +274,13 @@ class FilterBar(Vertical):
         self.input.value = text
 
     def show_error(self, message: str | None) -> None:
+        shown = one_line(message) if message else ""
+        if shown == self._error:  # each view query says so: no layout for nothing
+            return
+        self._error = shown
         error = self.query_one("#filter-error", Static)
-        if message:
-            error.update(Text("✗ " + one_line(message)))
-        else:
-            error.update("")
-        self.set_class(bool(message), "-error")
+        error.update(Text("✗ " + shown) if shown else "")
+        self.set_class(bool(shown), "-error")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -112,6 +112,14 @@ class PaperDetail(Widget):
         color: $text-success;
         text-style: bold;
     }
+    PaperDetail > .paper-detail--why {
+        color: $text-secondary;
+        text-style: italic;
+    }
+    PaperDetail > .paper-detail--new-version {
+        color: $text-warning;
+        text-style: bold;
+    }
     """
 
     COMPONENT_CLASSES = {
@@ -125,6 +133,8 @@ class PaperDetail(Widget):
         "paper-detail--tag",
         "paper-detail--watched",
         "paper-detail--match",
+        "paper-detail--why",
+        "paper-detail--new-version",
     }
 
     def __init__(
@@ -144,6 +154,10 @@ class PaperDetail(Widget):
         self.hint = "No paper selected."
         #: The filter's words, marked in the title, authors and abstract.
         self.highlights = Highlights()
+        #: Why the ranker puts a paper where it does: (paper id, one line).
+        self.why: tuple[str, str] | None = None
+        #: Starred papers listed in a newer version: id -> (starred, now).
+        self.versions: dict[str, tuple[int, int]] = {}
 
     def show(
         self,
@@ -176,6 +190,17 @@ class PaperDetail(Widget):
             self.starred = starred
             self.refresh(layout=True)
 
+    def set_why(self, paper_id: str, why: str) -> None:
+        """The why-line of a paper (shown while that paper is)."""
+        if self.why != (paper_id, why):
+            self.why = (paper_id, why)
+            if self.paper is not None and self.paper.id == paper_id:
+                self.refresh(layout=True)
+
+    def set_versions(self, versions: dict[str, tuple[int, int]]) -> None:
+        self.versions = dict(versions)
+        self.refresh(layout=True)
+
     def set_hint(self, hint: str) -> None:
         self.hint = hint
         if self.paper is None:
@@ -187,8 +212,13 @@ class PaperDetail(Widget):
     def render(self) -> RenderableType:
         if self.paper is None:
             return Text(self.hint, style=self._style("paper-detail--hint"))
+        why = self.why[1] if self.why is not None and self.why[0] == self.paper.id else None
         return render_paper(
             self.paper,
+            why=why,
+            new_version=self.versions.get(self.paper.id),
+            why_style=self._style("paper-detail--why"),
+            new_version_style=self._style("paper-detail--new-version"),
             read=self.read,
             starred=self.starred,
             title=self._style("paper-detail--title"),
@@ -232,6 +262,10 @@ def render_paper(
     watch: Style | None = None,
     highlights: Highlights | None = None,
     match: Style | None = None,
+    why: str | None = None,
+    new_version: tuple[int, int] | None = None,
+    why_style: Style | None = None,
+    new_version_style: Style | None = None,
 ) -> Group:
     """The detail of a paper: plain strings only, so nothing is read as markup."""
     title = title or Style(bold=True)
@@ -273,6 +307,15 @@ def render_paper(
     if watched:
         head.append("  ")
         head.append("◆ watched", watch)
+    if new_version is not None:
+        head.append("  ")
+        head.append(
+            f"↻ new version v{new_version[1]} (starred v{new_version[0]})",
+            new_version_style or Style(bold=True),
+        )
+    if why:
+        head.append("\n")
+        head.append(one_line(strip_controls(why)), why_style or Style(italic=True))
 
     fields = grid()
     if tags:

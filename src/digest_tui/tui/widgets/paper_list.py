@@ -39,6 +39,7 @@ UNREAD_MARK = "●"
 STAR_MARK = "★"
 WATCH_MARK = "◆"
 NOTE_MARK = "✎"
+NEW_VERSION_MARK = "↻"  # a starred paper listed in a newer version
 MAX_TAG_CELLS = 24  # the most of a row the tag chips take
 
 
@@ -530,8 +531,10 @@ class PaperList(ScrollView, can_focus=True):
             author_width = 0  # the title takes the room (older digests list no authors)
         fixed = 3 + (author_width + 1 if author_width else 0) + (date_width + 2)
         title_width = max(1, width - fixed - 1)
+        newer = marks.updated.get(row.id)
         chips = " ".join(
-            ([NOTE_MARK] if row.id in marks.noted else [])
+            ([f"{NEW_VERSION_MARK}v{newer[1]}"] if newer is not None else [])
+            + ([NOTE_MARK] if row.id in marks.noted else [])
             + ["#" + one_line(tag) for tag in marks.tags_of(row.id)]
         )
         chips_width = 0

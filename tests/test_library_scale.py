@@ -288,3 +288,20 @@ def test_words_the_tokenizer_reads_otherwise_never_make_a_phrase(
         lib.scan(workers=1)
         for q in ["0:\u0b3a", "x\u0301y", "a\u00b2b", "title:\u0b3a-\u0b3a", '"deep \u0b3a"']:
             lib.search(q)
+
+
+def test_the_ranker_reads_abstracts_as_text(seeds_dir: Path, tmp_path: Path) -> None:
+    from digest_tui.ranking import Ranker
+    from digest_tui.state import StateStore
+
+    state = StateStore(tmp_path / "data")
+    try:
+        with open_lib(seeds_dir, tmp_path) as lib:
+            lib.scan(workers=1)
+            paper = lib.paper(lib.search("", limit=1).pids[0])
+            assert paper is not None
+            with Ranker(lib, state) as ranker:
+                texts = ranker._texts([paper.id])
+            assert texts[paper.id][2] == paper.abstract
+    finally:
+        state.close()

@@ -558,7 +558,7 @@ class Ranker:
                 chunk = list(ids[start : start + 500])
                 marks = ",".join("?" * len(chunk))
                 for r in conn.execute(
-                    "SELECT arxiv_id, version, title, abstract, authors FROM papers"
+                    "SELECT arxiv_id, version, title, dt_inflate(abstract), authors FROM papers"
                     f" WHERE arxiv_id IN ({marks})",
                     chunk,
                 ):

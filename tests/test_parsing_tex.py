@@ -266,3 +266,13 @@ def test_seeds_read_as_text() -> None:
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
 def test_corpus_reads_as_text() -> None:
     _check_readable(sorted(p for p in CORPUS.rglob("*") if p.is_file()))
+
+
+def test_a_warning_is_one_line_whatever_it_quotes() -> None:
+    from digest_tui.parsing._common import Collector
+
+    collector = Collector("f.md")
+    collector.warn(3, "abstract: unknown macro \\foo{a\nb}\x1b[31m")
+    (warning,) = collector.warnings
+    assert "\n" not in warning.message and "\x1b" not in warning.message
+    assert warning.message.startswith("abstract: unknown macro")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from digest_tui import links, tex
 from digest_tui.models import Appearance, Paper, ParseWarning
-from digest_tui.text import strip_controls
+from digest_tui.text import one_line, strip_controls
 
 # --------------------------------------------------------------------------
 # Lines
@@ -613,6 +613,7 @@ class Collector:
         self._more_line = 0  # line of the first of them
 
     def warn(self, line: int, message: str) -> None:
+        message = one_line(message)  # a warning is one line, whatever it quotes
         if len(self.warnings) < MAX_WARNINGS:
             self.warnings.append(ParseWarning(self.source, line, message))
             return

@@ -90,7 +90,7 @@ class Settings:
     tol: float = 1e-5  # relative change of the objective at which a fit stops
     warm_tol: float = 1e-4  # the same for a retrain from the last model
     similar_terms: int = 32  # terms per paper kept in the in-memory "similar" matrix
-    similar_candidates: int = 200  # nearest by those terms, re-ranked by exact cosine
+    similar_candidates: int = 1000  # nearest by those terms, re-ranked by exact cosine
 
 
 @dataclass(slots=True)

@@ -61,24 +61,19 @@ ROWS: dict[str, tuple[int, int]] = {  # name -> (papers, papers per file)
 }
 SECTION = "## Scale (issue 14)"
 
-BARE_APP = """
-import os, time
-from textual.app import App
-from textual.widgets import Static
 
-class Bare(App):
-    def compose(self):
-        yield Static("hello")
+def _load_bench() -> Any:
+    """benchmarks/bench.py, for the baseline and helpers both scripts share."""
+    spec = importlib.util.spec_from_file_location("bench", HERE / "bench.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    def on_mount(self):
-        self.call_after_refresh(self.ready)
 
-    def ready(self):
-        os.write(2, f"ready_at={time.time()!r}\\n".encode())
-        self.exit()
-
-Bare().run(headless=True)
-"""
+_BENCH = _load_bench()
+#: The bare Textual app every launch is compared with (the same as bench.py's).
+BARE_APP: str = _BENCH.BARE_APP
 
 # Runs the CLI; reports its peak memory (and its workers') at exit, and how
 # long Library.scan took.
@@ -104,12 +99,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 def load_make_corpus() -> Any:
-    spec = importlib.util.spec_from_file_location("make_corpus", HERE / "make_corpus.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_corpus"] = module
-    spec.loader.exec_module(module)
-    return module
+    return _BENCH.load_make_corpus()
 
 
 def corpus_for(name: str, root: Path) -> tuple[Path, dict[str, Any]]:

@@ -416,6 +416,18 @@ def _unreadable(path: str, message: str) -> tuple[str, str, ParseResult]:
     return path, "", result
 
 
+def _why_not_read(exc: OSError, max_bytes: int) -> str:
+    """One line saying why a digest was not read (the readers' one wording)."""
+    if isinstance(exc, fsutil.NotRegularFileError):
+        return f"not read: {exc}"
+    if isinstance(exc, fsutil.TooLargeError):
+        return (
+            f"not read: larger than the max_digest_mb limit ({max_bytes / 2**20:g} MB);"
+            " raise max_digest_mb in the config to read it"
+        )
+    return f"cannot read: {exc.strerror or exc}"
+
+
 def read_digest(path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES) -> bytes | str:
     """The bytes of the digest at ``path``, or why it was not read (one line).
 
@@ -425,15 +437,8 @@ def read_digest(path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES) -> bytes |
     """
     try:
         return fsutil.read_regular_file(path, max_bytes)
-    except fsutil.NotRegularFileError as exc:
-        return f"not read: {exc}"
-    except fsutil.TooLargeError:
-        return (
-            f"not read: larger than the max_digest_mb limit ({max_bytes / 2**20:g} MB);"
-            " raise max_digest_mb in the config to read it"
-        )
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
+        return _why_not_read(exc, max_bytes)
 
 
 def _read_and_parse(
@@ -510,15 +515,8 @@ def _hash_blocks(path: str, max_bytes: int) -> tuple[str, bytes, bool] | str:
             if len(head) < 65536:
                 head += block[: 65536 - len(head)]
             clean = clean and block.find(b"\x00") < 0
-    except fsutil.NotRegularFileError as exc:
-        return f"not read: {exc}"
-    except fsutil.TooLargeError:
-        return (
-            f"not read: larger than the max_digest_mb limit ({max_bytes / 2**20:g} MB);"
-            " raise max_digest_mb in the config to read it"
-        )
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
+        return _why_not_read(exc, max_bytes)
     return hasher.hexdigest(), head, clean
 
 

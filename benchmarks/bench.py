@@ -63,7 +63,7 @@ class Bare(App):
         os.write(2, f"ready_at={time.time()!r}\\n".encode())
         self.exit()
 
-Bare().run(headless=True)
+Bare().run(headless=True, size=(120, 36))  # the reader's BENCH_SIZE
 """
 
 PLAIN_READ = """

@@ -71,3 +71,21 @@ def test_the_version_is_written_once() -> None:
     pyproject = (repo / "pyproject.toml").read_text(encoding="utf-8")
     assert 'dynamic = ["version"]' in pyproject
     assert (repo / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+
+
+def test_an_up_to_date_index_is_checked_without_the_parsers(seeds_dir, tmp_path) -> None:
+    """A warm start (nothing changed on disk) never imports the parsers: they
+    are a tenth of the reader's start-up imports."""
+    args = f"[{str(seeds_dir)!r}, '--format', 'ids', '--limit', '1', '--cache-dir', {str(tmp_path)!r}]"
+    code = (
+        "import sys\n"
+        "from digest_tui.cli import main\n"
+        f"assert main(['list', *{args}]) == 0\n"
+        "imported = sorted(m for m in sys.modules if m.startswith('digest_tui.parsing'))\n"
+        "print('imported:' + ','.join(imported))\n"
+    )
+    env_args = [sys.executable, "-c", code]
+    first = subprocess.run(env_args, capture_output=True, text=True, check=True).stdout
+    assert "imported:digest_tui.parsing" in first  # the first run parses the seeds
+    again = subprocess.run(env_args, capture_output=True, text=True, check=True).stdout
+    assert again.splitlines()[-1] == "imported:"

@@ -9,7 +9,7 @@ here, so queries can say ``is:starred``.
 Re-opening is incremental: a file whose size and mtime are unchanged is not
 read; a changed file is parsed again and replaces its old appearances; a
 file that disappeared loses its appearances, and papers left with none are
-dropped.  A new :data:`digest_tui.parsing.PARSER_VERSION` re-parses all.
+dropped.  A new :data:`digest_tui.models.PARSER_VERSION` re-parses all.
 
 A first open stores the newest digests first, in commits of a few hundred
 papers, so the reader shows them while the rest is read; a large e-mail
@@ -73,7 +73,7 @@ from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from digest_tui import fsutil, library_sql, links
-from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
+from digest_tui.models import PARSER_VERSION, Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
 SCHEMA_VERSION = 7
@@ -1094,7 +1094,7 @@ class Library:
                     "SELECT path, size, mtime_ns, parser_version, fid FROM files"
                 )
             }
-        parser_version = _parsing().PARSER_VERSION
+        parser_version = PARSER_VERSION
         on_disk: dict[str, tuple[int, int]] = {}
         changed: list[str] = []
         for path, size, mtime in walk(self.roots):
@@ -1292,7 +1292,7 @@ class Library:
             part.size,
             part.mtime,
             part.digest,
-            _parsing().PARSER_VERSION if part.last else -1,
+            PARSER_VERSION if part.last else -1,
             result.format,
             result.date,
             result.category,

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: Bumped whenever a parser's output changes (a new one re-parses every file).
+#: Defined here, not in digest_tui.parsing, so that checking an index is up to
+#: date (a warm start) does not import the parsers.
+# 2: NUL bytes, truncation, two formats, long fields and warning caps (hostile input).
+# 3: formats arxiv_email, arxiv_rss, cv_arxiv_daily, ai_enhanced; Paper.extras.
+# 4: TeX as Unicode text (title_tex, abstract_tex kept), affiliations, the highest
+#    version's fields win within a file, arXiv-only categories, RSS 2.0 as plain text.
+PARSER_VERSION: int = 4
+
 
 @dataclass(slots=True)
 class Appearance:

@@ -35,7 +35,7 @@ import os
 from collections.abc import Iterable, Iterator
 from types import ModuleType
 
-from digest_tui.models import ParseResult, ParseWarning
+from digest_tui.models import PARSER_VERSION, ParseResult, ParseWarning
 from digest_tui.parsing import (
     ai_enhanced,
     arxiv_daily,
@@ -57,11 +57,6 @@ __all__ = [
     "parse_text",
 ]
 
-# 2: NUL bytes, truncation, two formats, long fields and warning caps (hostile input).
-# 3: formats arxiv_email, arxiv_rss, cv_arxiv_daily, ai_enhanced; Paper.extras.
-# 4: TeX as Unicode text (title_tex, abstract_tex kept), affiliations, the highest
-#    version's fields win within a file, arXiv-only categories, RSS 2.0 as plain text.
-PARSER_VERSION: int = 4
 
 # The sniffers look at content only, never file names.  On a tie (never in
 # practice: the formats' markers differ) the first listed wins.

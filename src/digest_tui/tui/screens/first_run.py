@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from digest_tui.text import one_line
+from digest_tui.tui.widgets.key_bar import KeyBar
 
 
 class FirstRunScreen(Screen[None]):
@@ -44,7 +45,7 @@ class FirstRunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="first-run"):
             yield Static(self._text(), id="first-run-body")
-        yield Footer()
+        yield KeyBar()
 
     def _text(self) -> Text:
         bold = Style(bold=True)

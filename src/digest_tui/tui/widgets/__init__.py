@@ -1,1 +1,1 @@
-"""The reader's widgets: the paper list, the detail pane, the header and the filter bar."""
+"""The reader's widgets: the paper list, the detail pane, the header and the bars."""

@@ -76,7 +76,7 @@ def test_the_version_is_written_once() -> None:
 def test_an_up_to_date_index_is_checked_without_the_parsers(seeds_dir, tmp_path) -> None:
     """A warm start (nothing changed on disk) never imports the parsers: they
     are a tenth of the reader's start-up imports."""
-    args = f"[{str(seeds_dir)!r}, '--format', 'ids', '--limit', '1', '--cache-dir', {str(tmp_path)!r}]"
+    args = f"[{str(seeds_dir)!r}, '-f', 'ids', '--limit', '1', '--cache-dir', {str(tmp_path)!r}]"
     code = (
         "import sys\n"
         "from digest_tui.cli import main\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from digest_tui import library as library_module
 from digest_tui import parsing
 from digest_tui.library import Library, index_path_for
 from digest_tui.state import StateStore
@@ -118,7 +119,8 @@ def test_new_parser_version_reparses_everything(
     with open_lib(seeds_dir, tmp_path) as lib:
         lib.scan(workers=1)
     parse_counter.clear()
-    monkeypatch.setattr(parsing, "PARSER_VERSION", parsing.PARSER_VERSION + 1)
+    # The version an index is checked against (digest_tui.models.PARSER_VERSION).
+    monkeypatch.setattr(library_module, "PARSER_VERSION", parsing.PARSER_VERSION + 1)
     with open_lib(seeds_dir, tmp_path) as lib:
         assert lib.scan(workers=1).files_parsed == 5
     assert len(parse_counter) == 5

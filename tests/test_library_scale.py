@@ -6,12 +6,14 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -305,3 +307,60 @@ def test_the_ranker_reads_abstracts_as_text(seeds_dir: Path, tmp_path: Path) -> 
             assert texts[paper.id][2] == paper.abstract
     finally:
         state.close()
+
+
+def test_each_part_is_given_as_soon_as_it_is_parsed(big_email: Path) -> None:
+    data = _the_file(big_email).read_bytes()
+    read_to = [0]
+
+    def blocks() -> Iterator[bytes]:
+        for start in range(0, len(data), 4096):
+            read_to[0] = start + 4096
+            yield data[start : start + 4096]
+
+    parts = parsing.iter_parse_blocks(blocks(), "x", 100)
+    first = next(parts)
+    assert first.more and len(first.papers) == 100
+    # About a batch of the file's 1,200 papers was read, not two.
+    assert read_to[0] < len(data) * 150 // 1200
+    rest = list(parts)
+    assert all(p.more for p in rest[:-1]) and not rest[-1].more
+    assert sum(len(p.papers) for p in [first, *rest]) == 1200
+
+
+def test_the_library_stores_a_part_before_the_next_is_parsed(
+    big_email: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[int] = []
+    real = parsing.iter_parse_blocks
+
+    def counting(*args: Any, **kwargs: Any) -> Iterator[parsing.ParseResult]:
+        for part in real(*args, **kwargs):
+            parsed.append(len(part.papers))
+            yield part
+
+    monkeypatch.setattr(parsing, "iter_parse_blocks", counting)
+    parts = library._read_and_parse_parts(str(_the_file(big_email)), min_bytes=0, part_papers=100)
+    _path, _digest, result, _packed, first, last = next(parts)
+    assert (first, last, len(result.papers)) == (True, False, 100)
+    assert parsed == [100]
+    assert [last for *_, last in parts][-1] is True
+
+
+def test_a_first_scan_reads_the_newest_digest_first(tmp_path: Path) -> None:
+    root = tmp_path / "digests"
+    _make_corpus().make_corpus(600, root, seed=4, fmt="email", per_file=300)
+    (root / "README.md").write_text("# notes\n", encoding="utf-8")
+    order: list[str] = []
+    real = library._read_and_parse_parts
+
+    def recording(path: str, *args: Any, **kwargs: Any) -> Any:
+        order.append(os.path.basename(path))
+        return real(path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(library, "_read_and_parse_parts", recording)
+        with open_lib(root, tmp_path) as lib:
+            lib.scan(workers=1)
+    digests = sorted((n for n in order if n[:1].isdigit()), reverse=True)
+    assert order[0] == digests[0]  # not README.md or corpus.json, which sort before it

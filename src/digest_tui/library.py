@@ -452,20 +452,27 @@ def _read_and_parse(
     return path, digest, _parsing().parse_bytes(data, path)
 
 
-#: Papers in each result of a large e-mail parsed in pieces (the first
-#: commit of a file of 50,000 papers is on screen after this many).
+#: Papers in each result of a large e-mail parsed in pieces.
 PART_PAPERS = 500
+#: The same for the newest digest of a scan, whose first part is the first
+#: screen of a first open (100 papers: 30 ms to parse on one core).
+HEAD_PART_PAPERS = 100
 
 
 def _read_and_parse_parts(
-    path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES, min_bytes: int | None = None
+    path: str,
+    max_bytes: int = DEFAULT_MAX_DIGEST_BYTES,
+    min_bytes: int | None = None,
+    part_papers: int | None = None,
 ) -> Iterator[tuple[str, str, ParseResult, list[_Packed], bool, bool]]:
     """:func:`_read_and_parse` as ``(path, hash, result, first, last)``: a
     large e-mail (``min_bytes`` or more, default
     :data:`digest_tui.parsing.STREAM_MIN_BYTES`) in results of
-    :data:`PART_PAPERS` papers (:func:`digest_tui.parsing.iter_parse_bytes`),
-    any other file in one."""
+    ``part_papers`` papers (default :data:`PART_PAPERS`; see
+    :func:`digest_tui.parsing.iter_parse_bytes`), any other file in one."""
     parsing = _parsing()
+    if part_papers is None:
+        part_papers = PART_PAPERS
     least = parsing.STREAM_MIN_BYTES if min_bytes is None else min_bytes
     parts: Iterator[ParseResult] | None = None
     try:
@@ -482,24 +489,30 @@ def _read_and_parse_parts(
         digest, head, clean = found
         if clean and parsing.streamable(head):
             blocks = fsutil.read_regular_blocks(path, max_bytes, 1 << 21)
-            parts = parsing.iter_parse_blocks(blocks, path, PART_PAPERS)
+            parts = parsing.iter_parse_blocks(blocks, path, part_papers)
     if parts is None:
         data = read_digest(path, max_bytes)
         if isinstance(data, str):
             yield (*_unreadable(path, data), [], True, True)
             return
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        parts = parsing.iter_parse_bytes(data, path, PART_PAPERS, min_bytes=least)
-    first = True
+        parts = parsing.iter_parse_bytes(data, path, part_papers, min_bytes=least)
     try:
         result = next(parts)
     except OSError as exc:  # the file went away between the two reads
         yield (*_unreadable(path, f"cannot read: {exc.strerror or exc}"), [], True, True)
         return
-    for following in parts:
-        yield path, digest, result, _pack_all(result, drop_text=False), first, False
-        first, result = False, following
-    yield path, digest, result, _pack_all(result, drop_text=False), first, True
+    # Each part goes on as soon as it is parsed (``more``: another follows).
+    first = True
+    while True:
+        yield path, digest, result, _pack_all(result, drop_text=False), first, not result.more
+        if not result.more:
+            return
+        first = False
+        following = next(parts, None)
+        if following is None:  # pragma: no cover - a last part always comes
+            return
+        result = following
 
 
 def _hash_blocks(path: str, max_bytes: int) -> tuple[str, bytes, bool] | str:
@@ -1193,24 +1206,30 @@ class Library:
         """
         if workers is None:
             workers = min(os.cpu_count() or 1, 4) if len(paths) >= 64 else 1
+        if not paths:
+            return
+        # The newest digest (digest repositories name files by date: a README
+        # or a .json sorts before them) is read first, here, in parts: its
+        # first part is stored and on screen before the rest is even read.
+        head = next((i for i, p in enumerate(paths[:16]) if os.path.basename(p)[:1].isdigit()), 0)
+        head_parts = _read_and_parse_parts(
+            paths[head], max_bytes, min_bytes=0, part_papers=HEAD_PART_PAPERS
+        )
+        rest = paths[:head] + paths[head + 1 :]
         if workers <= 1:
-            for path in paths:
+            yield from head_parts
+            for path in rest:
                 yield from _read_and_parse_parts(path, max_bytes)
             return
         import collections
         import multiprocessing
         from concurrent.futures import Future, ProcessPoolExecutor
 
-        # The newest digest (digest repositories name files by date: a README
-        # or a .json sorts before them) is read here, in parts: its first
-        # part is stored and on screen before the workers are even started.
-        head = next((i for i, p in enumerate(paths[:16]) if os.path.basename(p)[:1].isdigit()), 0)
-        head_parts = _read_and_parse_parts(paths[head], max_bytes, min_bytes=0)
         yield next(head_parts)
         ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             read = functools.partial(_read_parse_pack, max_bytes=max_bytes)
-            todo = iter(paths[:head] + paths[head + 1 :])
+            todo = iter(rest)
             ahead: collections.deque[Future[tuple[str, str, ParseResult, list[_Packed]]]]
             ahead = collections.deque()
             try:

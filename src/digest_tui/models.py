@@ -80,3 +80,6 @@ class ParseResult:
     papers: list[Paper] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
     entries: int = 0  # entry headings seen (>= len(papers))
+    #: A part of a file parsed in parts, with more parts to come (the last
+    #: part holds the file's warnings and entry count).
+    more: bool = False

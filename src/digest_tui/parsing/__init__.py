@@ -229,20 +229,27 @@ def iter_parse_blocks(
 ) -> Iterator[ParseResult]:
     """Parse a file :func:`streamable` says can be, given as consecutive
     blocks of bytes read as they are taken: results of about ``batch``
-    papers, the last with the warnings and the entry count (see
-    :func:`arxiv_email.iter_parse`).  Memory is that of a block and a batch."""
+    papers, each but the last with ``more`` set, the last with the warnings
+    and the entry count (see :func:`arxiv_email.iter_parse`).  Memory is
+    that of a block and a batch."""
     bad: list[ParseWarning] = []
-    last: ParseResult | None = None
+    # Each part is given as soon as it is read (``more`` says another
+    # follows): the first part of a large file is on screen after its first
+    # batch, not after the one after it.
+    given = False
     try:
         pieces = _decoded_pieces(blocks, bad, source)
         for part in arxiv_email.iter_parse(pieces, source, batch):
-            if last is not None:
-                yield last
-            last = part
+            if not part.more:
+                part.warnings[:0] = bad
+                yield part
+                return
+            given = True
+            yield part
     except Exception as exc:  # a parser bug must not take the app down
         last = _failed(source, f"internal parser error: {type(exc).__name__}: {exc}")
-    if last is None:
-        last = _failed(source, "empty file")
+    else:
+        last = _failed(source, "empty file" if not given else "internal parser error: no last part")
     last.warnings[:0] = bad
     yield last
 

@@ -396,7 +396,7 @@ def iter_parse(
         state = "between"
 
     def given() -> ParseResult:
-        part = ParseResult(source=source, format=NAME, date=date, category=category)
+        part = ParseResult(source=source, format=NAME, date=date, category=category, more=True)
         part.papers = out.take()
         return part
 

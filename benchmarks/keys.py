@@ -3,6 +3,7 @@
     python benchmarks/keys.py 200000            # generates the corpus first
     python benchmarks/keys.py 200000 --dir D    # corpus kept in D between runs
     python benchmarks/keys.py 200000 --dir D --work W   # and the index in W
+    python benchmarks/keys.py --corpus C --work W       # any folder of digests
 
 The reader runs headless (Pilot, 120x36) over N generated papers with every
 paper marked read: the worst case for ``n``/``N`` (nothing unread anywhere)
@@ -179,6 +180,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, nargs="?", default=200_000, help="papers")
     parser.add_argument("--dir", type=Path, default=None, help="where the corpus is kept")
+    parser.add_argument("--corpus", type=Path, default=None, help="a folder of digests to use")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--work", type=Path, default=None, help="where the index and state are kept between runs"
@@ -186,8 +188,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.dir or Path(tmp)
-        corpus = base / f"corpus-{args.n}"
-        if not (corpus / "corpus.json").exists():
+        corpus = args.corpus or base / f"corpus-{args.n}"
+        if args.corpus is None and not (corpus / "corpus.json").exists():
             subprocess.run(
                 [sys.executable, str(HERE / "make_corpus.py"), str(args.n), str(corpus)],
                 check=True,
@@ -195,7 +197,8 @@ def main() -> int:
             )
         with tempfile.TemporaryDirectory() as work:
             results = asyncio.run(measure(corpus, args.work or Path(work), args.runs))
-    print(f"{args.n:,} papers, every one read; seconds from key press to screen (target 0.25)")
+    papers = f"{args.n:,} papers" if args.corpus is None else f"the papers of {args.corpus.name}"
+    print(f"{papers}, every one read; seconds from key press to screen (target 0.25)")
     print(f"{'key':<5} {'median':>8} {'worst':>8}")
     for key, (median, worst) in results.items():
         print(f"{key:<5} {median:>8.3f} {worst:>8.3f}")

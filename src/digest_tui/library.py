@@ -1169,7 +1169,10 @@ class Library:
             batch.append(_Part(path, size, mtime, digest, result, packed, first, last))
             batch_papers += len(result.papers)
             # Small first batches put the newest digests on screen at once.
-            limit = 200 if report.papers_added < 1000 else 20_000
+            if not report.papers_added:
+                limit = HEAD_PART_PAPERS
+            else:
+                limit = 200 if report.papers_added < 1000 else 20_000
             if batch_papers >= limit or time.perf_counter() - last_commit > 1.0:
                 flush()
         if batch:

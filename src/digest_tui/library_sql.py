@@ -162,7 +162,8 @@ def select_sql(
     When the query has words, the full-text index drives the scan in pid
     order, so the first screen of a common word is found without reading
     every match; without words the narrow ``papers_scan`` index is read in
-    pid order.
+    pid order, unless the query asks for papers the user marked (starred,
+    noted, tagged), which are looked up by pid from the marks.
     """
     if sort not in _ORDER_BY:
         raise ValueError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
@@ -178,7 +179,7 @@ def select_sql(
         if clauses:
             sql += " AND " + " AND ".join(clauses)
         sql += " ORDER BY f.rowid" if sort == "digest" else f" ORDER BY {_ORDER_BY[sort]}"
-    elif sort == "digest":
+    elif sort == "digest" and not any(c.startswith(_BY_MARKS) for c in clauses):
         sql = "SELECT p.pid FROM papers p INDEXED BY papers_scan"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
@@ -469,21 +470,29 @@ def _date_clause(term: Term) -> tuple[str, list[object]]:
     return sub.format(" AND ".join(conds) or "date IS NOT NULL"), params
 
 
+#: A clause on papers the user marked (few, against a library): the papers
+#: are looked up from the marks by pid, instead of every paper being checked
+#: against the marks in a scan of the library (0.3 ms against 140-360 ms for
+#: ``is:starred`` at a million papers).  See :func:`select_sql`.
+_BY_MARKS = "p.pid IN (SELECT pid FROM papers WHERE arxiv_id IN ("
+
+
+def _by_marks(ids_sql: str) -> str:
+    return f"{_BY_MARKS}{ids_sql}))"
+
+
 def _is_clause(value: str, state_available: bool) -> tuple[str, list[object]]:
     if not state_available:
         # Nothing has been marked yet: nothing is read or starred.
         return ("0", []) if value in ("starred", "read", "noted") else ("1", [])
     if value == "starred":
-        return "p.arxiv_id IN (SELECT id FROM st.marks WHERE starred = 1)", []
+        return _by_marks("SELECT id FROM st.marks WHERE starred = 1"), []
     if value == "unstarred":
         return "p.arxiv_id NOT IN (SELECT id FROM st.marks WHERE starred = 1)", []
     if value == "read":
         return "p.arxiv_id IN (SELECT id FROM st.marks WHERE read = 1)", []
     if value == "noted":
-        return (
-            "p.arxiv_id IN (SELECT id FROM st.marks WHERE note IS NOT NULL AND note != '')",
-            [],
-        )
+        return _by_marks("SELECT id FROM st.marks WHERE note IS NOT NULL AND note != ''"), []
     return "p.arxiv_id NOT IN (SELECT id FROM st.marks WHERE read = 1)", []
 
 
@@ -491,7 +500,7 @@ def _tag_clause(value: str, state_available: bool) -> tuple[str, list[object]]:
     if not state_available:
         return "0", []  # nothing is tagged yet
     # Python's casefold on both sides: "ML" and "ml" are one tag, whatever the script.
-    return "p.arxiv_id IN (SELECT id FROM st.tags WHERE dt_casefold(tag) = ?)", [value.casefold()]
+    return _by_marks("SELECT id FROM st.tags WHERE dt_casefold(tag) = ?"), [value.casefold()]
 
 
 def _watched_clause(watch: WatchList | None, fts: bool) -> tuple[str, list[object]]:

@@ -98,6 +98,8 @@ async def measure(corpus: Path, work: Path, runs: int) -> dict[str, tuple[float,
     app = DigestApp(
         library, state, config=Config(mark_read_delay=-1), roots=roots, state_poll_interval=None
     )
+    if hasattr(app, "freeze_after_load"):
+        app.freeze_after_load = True  # as the command does
     out: dict[str, tuple[float, float]] = {}
     async with app.run_test(size=(120, 36)) as pilot:
         await _settle(pilot)

@@ -9,7 +9,6 @@ messages up to this class, which coordinates them.
 from __future__ import annotations
 
 import asyncio
-import difflib
 import gc
 import os
 import re
@@ -364,6 +363,8 @@ class DigestApp(App[int]):
             if binding_id in known:
                 keymap[binding_id] = keys
             else:
+                import difflib  # only for a mistyped key id in the config
+
                 close = difflib.get_close_matches(binding_id, sorted(known), n=1, cutoff=0.5)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 self.notify(

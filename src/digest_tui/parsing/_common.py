@@ -291,16 +291,15 @@ def split_authors(value: str | None, plain: bool = False, markup: bool = True) -
 
 
 _LEGEND_ITEM_RE = re.compile(r"\(\s{0,3}(\w{1,6})\s{0,3}\)\s{0,5}(.*)", re.S)
+_COMMA_AND_RE = re.compile(r",|\s+and\s+")
 _LABEL_SPLIT_RE = re.compile(r"\s*(?:,|\band\b|&)\s*|\s+")
 
 
 def _split_outside(text: str, and_words: bool) -> list[str]:
     """Split at commas (and `` and ``) that are not inside parentheses."""
     if "(" not in text and "[" not in text:
-        pieces = text.split(",")
-        if and_words:
-            pieces = [q for p in pieces for q in re.split(r"\s+and\s+", p)]
-        return pieces
+        # At commas, then each piece at " and ": the same as one split at either.
+        return _COMMA_AND_RE.split(text) if and_words else text.split(",")
     parts: list[str] = []
     depth, start, i, n = 0, 0, 0, len(text)
     while i < n:
@@ -371,11 +370,11 @@ def authors_and_affiliations(
     legend: dict[str, str] = {}
     for raw in _split_outside(clean_inline(value, plain, markup), and_words):
         item = raw.strip()
-        if and_words and item.lower().startswith("and "):
+        if and_words and item[:1] in "aA" and item.lower().startswith("and "):
             item = item[4:].strip()
         if not item or item == "None":
             continue
-        group = _trailing_group(item)
+        group = _trailing_group(item) if item[-1] == ")" else None
         if group is not None and group[1].startswith("("):
             legend.update(_legend(group[1]))  # "... ((1) MIT, (2) CMU)"
             item = group[0]
@@ -475,8 +474,11 @@ def collapse(text: str, plain: bool = False) -> str:
     ``plain`` (see :func:`is_plain`) allows a fast path.
     """
     text = text.strip()
-    if plain and "  " not in text and "\n" not in text:
-        return text
+    if plain:  # its only whitespace is spaces and newlines
+        if "\n" in text:
+            text = text.replace("\n", " ")
+        if "  " not in text:
+            return text
     return " ".join(text.split())
 
 
@@ -581,9 +583,10 @@ def finish_paper(paper: Paper) -> list[str]:
         readable = text(paper.abstract, "abstract", paragraphs=True)
         if readable != paper.abstract:
             paper.abstract_tex, paper.abstract = paper.abstract, readable
-    if any(tex.has_tex(a) for a in paper.authors):
+    # has_tex looks for single characters: one call on the joined texts does.
+    if tex.has_tex("".join(paper.authors)):
         paper.authors = [text(a, "author name") for a in paper.authors]
-    if paper.affiliations and any(tex.has_tex(k + v) for k, v in paper.affiliations.items()):
+    if paper.affiliations and tex.has_tex("".join(k + v for k, v in paper.affiliations.items())):
         paper.affiliations = {
             text(k, "author name"): text(v, "affiliation") for k, v in paper.affiliations.items()
         }

@@ -82,6 +82,8 @@ _ID_LINE_RE = re.compile(
     re.I,
 )
 _FIELD_RE = re.compile(r"([A-Za-z][A-Za-z-]{0,30}):\s?(.*)")
+_FIELD_NAME_RE = re.compile(r"[A-Za-z][A-Za-z-]{0,30}")
+_FIELD_KEYS: dict[str, str] = {}  # field name as written -> key (see _field_key)
 _RECEIVED_RE = re.compile(
     r"\s{0,5}received\s{1,5}from\s.{0,80}?\sto\s{1,5}(?:[A-Za-z]{3}\s{1,5})?"
     r"(\d{1,2})\s{1,5}([A-Za-z]{3})\s{1,5}(\d{2,4})\b.{0,60}",
@@ -92,12 +94,13 @@ _REPLACED_RE = re.compile(
 )
 _SEPARATOR_RE = re.compile(r"-{20,}|%%-?-?%%[-%]*|%{3}-{3}[-%]*")
 _ABS_LINK_RE = re.compile(r"\\\\\s{0,5}\(\s{0,5}(\S{1,2000})\s{0,5},.{0,40}\)\s*")
-# The line that ends an abstract (or the lines of an entry skipped): "\\"
-# alone, a line starting with "\\" (the link), or a separator (as above).
-_ABSTRACT_END_RE = re.compile(
-    r"^(?:\\\\|[^\S\n]*(?:\\\\|-{20,}|%%-?-?%%[-%]*|%{3}-{3}[-%]*)[^\S\n]*$)", re.M
-)
-_BACKSLASHES_RE = re.compile(r"^[^\S\n]*\\\\[^\S\n]*$", re.M)
+# The line that ends an abstract (or the lines of an entry skipped): "\\\\"
+# alone, a line starting with "\\\\" (the link), or a separator (as above).
+_END_LINE = r"(?:\\\\|[^\S\n]*(?:\\\\|-{20,}|%%-?-?%%[-%]*|%{3}-{3}[-%]*)[^\S\n]*(?=\n|\Z))"
+_ABSTRACT_END_RE = re.compile(_END_LINE)  # matched at the start of a line
+_NEXT_ABSTRACT_END_RE = re.compile(r"\n" + _END_LINE)  # one a line break starts: a quick search
+_BACKSLASHES_RE = re.compile(r"[^\S\n]*\\\\[^\S\n]*(?=\n|\Z)")
+_NEXT_BACKSLASHES_RE = re.compile(r"\n[^\S\n]*\\\\[^\S\n]*(?=\n|\Z)")
 # A line break before an indented line that is not blank (see indented_paragraphs).
 _INDENTED_RE = re.compile(r"\n(?=[ \t][^\n]*?\S)")
 _ENTRY_FIELDS = frozenset(("title", "authors", "date", "categories"))
@@ -301,6 +304,19 @@ def _timestamp_fast(value: str) -> str | None:
     return f"{day}T{m[5]}:{m[6]}:{m[7]}+00:00"
 
 
+def _field_key(name: str) -> str:
+    """The key of a field named ``name`` ("Comment" -> "comments"), or ""
+    when ``name`` is not a field name (see _FIELD_RE); remembered."""
+    if len(name) > 31 or _FIELD_NAME_RE.fullmatch(name) is None:
+        return ""
+    key = name.lower()
+    if key == "comment":
+        key = "comments"
+    if len(_FIELD_KEYS) < 10000:
+        _FIELD_KEYS[name] = key
+    return key
+
+
 def _link(url: str) -> str | None:
     """:func:`arxiv_link` (a plain arxiv.org link is its own canonical form)."""
     if _PLAIN_ARXIV_URL_RE.fullmatch(url):
@@ -425,6 +441,40 @@ def iter_parse(
                 taken.append(cat)
         out.add(paper, Appearance(date, cat, source, head_no, result.entries - 1))
 
+    def read_meta(lines: list[str]) -> None:
+        """Lines of an entry's fields (none of them "\\\\", a link or a separator)."""
+        nonlocal current, replaced
+        keys = _FIELD_KEYS
+        for line in lines:
+            stripped = line.strip()
+            if not stripped:
+                current = None
+                continue
+            if line[0] in " \t":
+                if current is not None:
+                    current.append(stripped)
+                continue
+            if stripped.startswith("replaced with revised version"):
+                r = _REPLACED_RE.fullmatch(stripped)
+                if r is not None:
+                    replaced = r.group(1)
+                    current = None
+                    continue
+            # "Name: value", as _FIELD_RE.fullmatch(line) reads it.
+            colon = line.find(":")
+            name = line[:colon] if colon > 0 else ""
+            key = keys.get(name)
+            if key is None:
+                key = _field_key(name)
+            if key:
+                value = line[colon + 1 :]
+                if value[:1].isspace():
+                    value = value[1:]
+                current = fields.setdefault(key, [])
+                current.append(value)
+            else:
+                current = None
+
     def given() -> ParseResult:
         part = ParseResult(source=source, format=NAME, date=date, category=category)
         part.papers = out.take()
@@ -472,15 +522,33 @@ def iter_parse(
             if line.startswith("Date:") and mail_date is None:
                 mail_date = _mail_date(line[5:])
         while pos <= n:
-            if state == "abstract" or state == "skip":
+            if state == "meta":
+                # The field lines, up to the "\\" line, link line or separator.
+                if _ABSTRACT_END_RE.match(text, pos):
+                    start = pos
+                else:
+                    m = _NEXT_ABSTRACT_END_RE.search(text, pos)
+                    start = -1 if m is None else m.start() + 1
+                if start < 0:
+                    read_meta(text[pos:].split("\n"))
+                    i += text.count("\n", pos) + 1
+                    break
+                if start > pos:
+                    read_meta(text[pos : start - 1].split("\n"))
+                    i += text.count("\n", pos, start)
+                    pos = start
+            elif state == "abstract" or state == "skip":
                 # Over the lines up to the next "\\" line, link line or separator.
-                m = _ABSTRACT_END_RE.search(text, pos)
-                if m is None:
+                if _ABSTRACT_END_RE.match(text, pos):
+                    start = pos
+                else:
+                    m = _NEXT_ABSTRACT_END_RE.search(text, pos)
+                    start = -1 if m is None else m.start() + 1
+                if start < 0:
                     if state == "abstract" and abstract is not None:
                         abstract.append(text[pos:])
                     i += text.count("\n", pos) + 1
                     break
-                start = m.start()
                 if start > pos:
                     if state == "abstract" and abstract is not None:
                         abstract.append(text[pos : start - 1])
@@ -488,11 +556,14 @@ def iter_parse(
                     pos = start
             elif state == "between":
                 # Over the lines up to the next "\\" line.
-                m = _BACKSLASHES_RE.search(text, pos)
-                if m is None:
+                if _BACKSLASHES_RE.match(text, pos):
+                    start = pos
+                else:
+                    m = _NEXT_BACKSLASHES_RE.search(text, pos)
+                    start = -1 if m is None else m.start() + 1
+                if start < 0:
                     i += text.count("\n", pos) + 1
                     break
-                start = m.start()
                 if start > pos:
                     i += text.count("\n", pos, start)
                     pos = start
@@ -552,31 +623,10 @@ def iter_parse(
                     finish(False)
                 state = "between"
                 continue
-            if state != "meta":
-                if state == "abstract" and abstract is not None:
-                    abstract.append(line)
-                continue
-            if not stripped:
-                current = None
-                continue
-            if line[0] in " \t":
-                if current is not None:
-                    current.append(stripped)
-                continue
-            r = _REPLACED_RE.fullmatch(stripped)
-            if r is not None:
-                replaced = r.group(1)
-                current = None
-                continue
-            f = _FIELD_RE.fullmatch(line)
-            if f is not None:
-                key = f.group(1).lower()
-                if key == "comment":
-                    key = "comments"
-                current = fields.setdefault(key, [])
-                current.append(f.group(2))
-            else:
-                current = None
+            if state == "meta":
+                read_meta([line])
+            elif state == "abstract" and abstract is not None:
+                abstract.append(line)
     if preamble:
         end_preamble()
     cut_short = bool(tail[0]) and tail[0] not in "\n\r"

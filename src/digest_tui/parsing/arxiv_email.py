@@ -50,7 +50,6 @@ from digest_tui.parsing._common import (
     FIELD_CUT,
     MAX_FIELD_CHARS,
     Collector,
-    abs_url_for,
     arxiv_link,
     authors_and_affiliations,
     clean_abstract,
@@ -60,7 +59,6 @@ from digest_tui.parsing._common import (
     next_weekday,
     normalize_id,
     parse_categories,
-    pdf_url_for,
     too_long,
 )
 
@@ -82,6 +80,10 @@ _ID_LINE_RE = re.compile(
     re.I,
 )
 _FIELD_RE = re.compile(r"([A-Za-z][A-Za-z-]{0,30}):\s?(.*)")
+_USUAL_ID_RE = re.compile(r"\d{4}\.\d{5}(?:v(\d{1,6}))?", re.ASCII)
+# links.abs_url and links.pdf_url: an id normalize_id gives needs no quoting.
+_ABS_URL = "https://arxiv.org/abs/"
+_PDF_URL = "https://arxiv.org/pdf/"
 _FIELD_NAME_RE = re.compile(r"[A-Za-z][A-Za-z-]{0,30}")
 _FIELD_KEYS: dict[str, str] = {}  # field name as written -> key (see _field_key)
 _RECEIVED_RE = re.compile(
@@ -304,6 +306,18 @@ def _timestamp_fast(value: str) -> str | None:
     return f"{day}T{m[5]}:{m[6]}:{m[7]}+00:00"
 
 
+def _paper_id(text: str) -> tuple[str, int | None] | None:
+    """:func:`normalize_id` of an id line's id, quicker for the usual
+    ``2601.15305`` or ``2601.15305v2``."""
+    m = _USUAL_ID_RE.fullmatch(text)
+    if m is not None:
+        yymm = int(text[:4])
+        if yymm >= 1501 and 1 <= yymm % 100 <= 12:
+            version = m.group(1)
+            return text[:10], int(version) if version else None
+    return normalize_id(text)
+
+
 def _field_key(name: str) -> str:
     """The key of a field named ``name`` ("Comment" -> "comments"), or ""
     when ``name`` is not a field name (see _FIELD_RE); remembered."""
@@ -387,7 +401,7 @@ def iter_parse(
             out.warn(1, "no digest date (no 'received from ... to ...' line or Date: header)")
 
     def finish(last: bool) -> None:
-        found = normalize_id(id_text)
+        found = _paper_id(id_text)
         if found is None:
             out.warn(head_no, f"entry skipped: unrecognised arXiv id {clean_inline(id_text)!r}")
             return
@@ -402,7 +416,8 @@ def iter_parse(
             out.warn(head_no, f"entry has no abstract{note}")
         elif last and cut_short and abs_link is None:
             out.warn(head_no, "entry may be cut short: the file does not end with a newline")
-        if too_long(joined.values()) or (abstract and _abstract_too_long(abstract)):
+        longest = max(map(len, joined.values()), default=0)
+        if longest > MAX_FIELD_CHARS or (abstract and _abstract_too_long(abstract)):
             out.warn(head_no, FIELD_CUT)
         cats_text = get("categories", "")
         categories, primary = parse_categories(",".join(cats_text.split()))
@@ -412,6 +427,7 @@ def iter_parse(
         doi = get("doi")
         authors, affiliations = authors_and_affiliations(get("authors", ""), plain, and_words=True)
         stamp = get("date")
+        suffix = f"{paper_id}v{version}" if version else paper_id
         paper = Paper(
             id=paper_id,
             title=title,
@@ -421,8 +437,8 @@ def iter_parse(
             abstract=clean_abstract(_abstract_text(abstract), plain) if abstract else "",
             categories=categories,
             primary_category=primary,
-            pdf_url=pdf_url_for(paper_id, version),
-            abs_url=link or abs_url_for(paper_id, version),
+            pdf_url=_PDF_URL + suffix,
+            abs_url=link or _ABS_URL + suffix,
             published=_timestamp_fast(stamp) if stamp is not None else None,
             updated=_timestamp_fast(replaced) if replaced else None,
             comment=clean_inline(comment, plain) or None if comment else None,

@@ -100,9 +100,7 @@ _ABS_LINK_RE = re.compile(r"\\\\\s{0,5}\(\s{0,5}(\S{1,2000})\s{0,5},.{0,40}\)\s*
 # alone, a line starting with "\\\\" (the link), or a separator (as above).
 _END_LINE = r"(?:\\\\|[^\S\n]*(?:\\\\|-{20,}|%%-?-?%%[-%]*|%{3}-{3}[-%]*)[^\S\n]*(?=\n|\Z))"
 _ABSTRACT_END_RE = re.compile(_END_LINE)  # matched at the start of a line
-_NEXT_ABSTRACT_END_RE = re.compile(r"\n" + _END_LINE)  # one a line break starts: a quick search
 _BACKSLASHES_RE = re.compile(r"[^\S\n]*\\\\[^\S\n]*(?=\n|\Z)")
-_NEXT_BACKSLASHES_RE = re.compile(r"\n[^\S\n]*\\\\[^\S\n]*(?=\n|\Z)")
 # A line break before an indented line that is not blank (see indented_paragraphs).
 _INDENTED_RE = re.compile(r"\n(?=[ \t][^\n]*?\S)")
 _ENTRY_FIELDS = frozenset(("title", "authors", "date", "categories"))
@@ -306,6 +304,67 @@ def _timestamp_fast(value: str) -> str | None:
     return f"{day}T{m[5]}:{m[6]}:{m[7]}+00:00"
 
 
+_DASHES = "-" * 20
+
+
+class _Ends:
+    """Where the next line that ends part of an entry is in one piece of the
+    text: a line that ends an abstract holds a backslash, twenty dashes (a
+    separator) or "%", so only the lines that do are matched (looking for
+    one character is quick).  The next of each of the
+    three is looked for once as the reader moves on (the piece is read
+    once, however long)."""
+
+    __slots__ = ("backslash", "dash", "percent", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.backslash = text.find("\\")  # -1: no more
+        self.dash = text.find(_DASHES)
+        self.percent = text.find("%")
+
+    def entry_end(self, pos: int) -> int:
+        """Where the first line from ``pos`` (a line start) that ends an
+        abstract starts: "\\\\" alone, a link, a separator; -1 if none."""
+        text = self.text
+        while True:
+            if 0 <= self.backslash < pos:
+                self.backslash = text.find("\\", pos)
+            if 0 <= self.dash < pos:
+                self.dash = text.find(_DASHES, pos)
+            if 0 <= self.percent < pos:
+                self.percent = text.find("%", pos)
+            at = self.backslash
+            if self.dash >= 0 and (at < 0 or self.dash < at):
+                at = self.dash
+            if self.percent >= 0 and (at < 0 or self.percent < at):
+                at = self.percent
+            if at < 0:
+                return -1
+            start = text.rfind("\n", pos, at) + 1 or pos
+            if _ABSTRACT_END_RE.match(text, start):
+                return start
+            pos = text.find("\n", at) + 1
+            if not pos:
+                return -1
+
+    def backslashes(self, pos: int) -> int:
+        """Where the first "\\\\" line from ``pos`` (a line start) starts, or -1."""
+        text = self.text
+        while True:
+            if 0 <= self.backslash < pos:
+                self.backslash = text.find("\\", pos)
+            at = self.backslash
+            if at < 0:
+                return -1
+            start = text.rfind("\n", pos, at) + 1 or pos
+            if _BACKSLASHES_RE.match(text, start):
+                return start
+            pos = text.find("\n", at) + 1
+            if not pos:
+                return -1
+
+
 def _paper_id(text: str) -> tuple[str, int | None] | None:
     """:func:`normalize_id` of an id line's id, quicker for the usual
     ``2601.15305`` or ``2601.15305v2``."""
@@ -501,6 +560,7 @@ def iter_parse(
         plain = plain and text_plain  # an entry across two pieces
         n = len(text)
         pos = 0  # where a line starts; n + 1 past the last line
+        ends = _Ends(text)
         while preamble and pos <= n:
             end = text.find("\n", pos)
             if end < 0:
@@ -540,11 +600,7 @@ def iter_parse(
         while pos <= n:
             if state == "meta":
                 # The field lines, up to the "\\" line, link line or separator.
-                if _ABSTRACT_END_RE.match(text, pos):
-                    start = pos
-                else:
-                    m = _NEXT_ABSTRACT_END_RE.search(text, pos)
-                    start = -1 if m is None else m.start() + 1
+                start = ends.entry_end(pos)
                 if start < 0:
                     read_meta(text[pos:].split("\n"))
                     i += text.count("\n", pos) + 1
@@ -555,11 +611,7 @@ def iter_parse(
                     pos = start
             elif state == "abstract" or state == "skip":
                 # Over the lines up to the next "\\" line, link line or separator.
-                if _ABSTRACT_END_RE.match(text, pos):
-                    start = pos
-                else:
-                    m = _NEXT_ABSTRACT_END_RE.search(text, pos)
-                    start = -1 if m is None else m.start() + 1
+                start = ends.entry_end(pos)
                 if start < 0:
                     if state == "abstract" and abstract is not None:
                         abstract.append(text[pos:])
@@ -572,11 +624,7 @@ def iter_parse(
                     pos = start
             elif state == "between":
                 # Over the lines up to the next "\\" line.
-                if _BACKSLASHES_RE.match(text, pos):
-                    start = pos
-                else:
-                    m = _NEXT_BACKSLASHES_RE.search(text, pos)
-                    start = -1 if m is None else m.start() + 1
+                start = ends.backslashes(pos)
                 if start < 0:
                     i += text.count("\n", pos) + 1
                     break

@@ -54,6 +54,7 @@ from digest_tui.parsing._common import (
     authors_and_affiliations,
     clean_abstract,
     clean_inline,
+    collapse,
     is_plain,
     iso_timestamp,
     next_weekday,
@@ -102,6 +103,9 @@ _END_LINE = r"(?:\\\\|[^\S\n]*(?:\\\\|-{20,}|%%-?-?%%[-%]*|%{3}-{3}[-%]*)[^\S\n]
 _ABSTRACT_END_RE = re.compile(_END_LINE)  # matched at the start of a line
 _BACKSLASHES_RE = re.compile(r"[^\S\n]*\\\\[^\S\n]*(?=\n|\Z)")
 # A line break before an indented line that is not blank (see indented_paragraphs).
+# A paragraph break in plain text (see _abstract): _PARAGRAPH_RE's, or one
+# _INDENTED_RE makes.
+_BREAK_RE = re.compile(r"\n(?:[^\S\n]*\n\s*|(?=[ \t][^\n]*?\S))")
 _INDENTED_RE = re.compile(r"\n(?=[ \t][^\n]*?\S)")
 _ENTRY_FIELDS = frozenset(("title", "authors", "date", "categories"))
 # The usual Date: value, "Mon, 12 Jan 2026 20:33:39 GMT   (215kb)" (see _timestamp_fast).
@@ -278,6 +282,20 @@ def _abstract_text(parts: list[str]) -> str:
     if "\n " in text or "\n\t" in text:
         text = _INDENTED_RE.sub("\n\n", text)
     return text
+
+
+def _abstract(parts: list[str], plain: bool) -> str:
+    """``clean_abstract(_abstract_text(parts), plain)``, in one pass over
+    plain text without markup: there a paragraph break is a blank line or
+    a line break before an indented line (what :func:`indented_paragraphs`
+    makes a blank line), and each paragraph's whitespace is collapsed."""
+    text = parts[0] if len(parts) == 1 else "\n".join(parts)
+    if not plain or len(text) > MAX_FIELD_CHARS // 2 or "<" in text or "&" in text:
+        return clean_abstract(_abstract_text(parts), plain)
+    pieces = _BREAK_RE.split(text)
+    if len(pieces) == 1:
+        return collapse(text, True)
+    return "\n\n".join(p for p in (collapse(q, True) for q in pieces) if p)
 
 
 def _abstract_too_long(parts: list[str]) -> bool:
@@ -493,7 +511,7 @@ def iter_parse(
             version=version,
             authors=authors,
             affiliations=affiliations,
-            abstract=clean_abstract(_abstract_text(abstract), plain) if abstract else "",
+            abstract=_abstract(abstract, plain) if abstract else "",
             categories=categories,
             primary_category=primary,
             pdf_url=_PDF_URL + suffix,

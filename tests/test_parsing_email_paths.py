@@ -189,7 +189,7 @@ def test_an_email_given_in_any_pieces_reads_the_same() -> None:
     lines = text.splitlines(keepends=True)
     for _ in range(20):
         cuts = sorted(rng.sample(range(1, len(lines)), 5))
-        pieces = ["".join(lines[a:b]) for a, b in zip([0, *cuts], [*cuts, len(lines)])]
+        pieces = ["".join(lines[a:b]) for a, b in zip([0, *cuts], [*cuts, len(lines)], strict=True)]
         parts = list(arxiv_email.iter_parse(iter(pieces), "x", batch=rng.choice([None, 3])))
         got = parts[-1]
         got.papers = [p for part in parts for p in part.papers]

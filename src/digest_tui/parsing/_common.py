@@ -291,6 +291,7 @@ def split_authors(value: str | None, plain: bool = False, markup: bool = True) -
 
 
 _LEGEND_ITEM_RE = re.compile(r"\(\s{0,3}(\w{1,6})\s{0,3}\)\s{0,5}(.*)", re.S)
+_AND_RE = re.compile(r"\s+and\s+")
 _LABEL_SPLIT_RE = re.compile(r"\s*(?:,|\band\b|&)\s*|\s+")
 
 
@@ -298,8 +299,8 @@ def _split_outside(text: str, and_words: bool) -> list[str]:
     """Split at commas (and `` and ``) that are not inside parentheses."""
     if "(" not in text and "[" not in text:
         pieces = text.split(",")
-        if and_words:
-            pieces = [q for p in pieces for q in re.split(r"\s+and\s+", p)]
+        if and_words and "and" in text:
+            pieces = [q for p in pieces for q in (_AND_RE.split(p) if "and" in p else (p,))]
         return pieces
     parts: list[str] = []
     depth, start, i, n = 0, 0, 0, len(text)
@@ -366,16 +367,26 @@ def authors_and_affiliations(
     value = absent(value)
     if value is None:
         return [], {}
+    text = clean_inline(value, plain, markup)
+    if "(" not in text and "[" not in text:
+        # No groups, so no affiliations: the loop below, quicker.
+        items: Iterable[str] = map(str.strip, _split_outside(text, and_words))
+        if and_words:
+            items = [
+                s[4:].strip() if s[:1] in "aA" and s.lower().startswith("and ") else s
+                for s in items
+            ]
+        return [s for s in items if s and s != "None"], {}
     authors: list[str] = []
     labels: dict[str, str] = {}
     legend: dict[str, str] = {}
-    for raw in _split_outside(clean_inline(value, plain, markup), and_words):
+    for raw in _split_outside(text, and_words):
         item = raw.strip()
-        if and_words and item.lower().startswith("and "):
+        if and_words and item[:1] in "aA" and item.lower().startswith("and "):
             item = item[4:].strip()
         if not item or item == "None":
             continue
-        group = _trailing_group(item)
+        group = _trailing_group(item) if item[-1] == ")" else None
         if group is not None and group[1].startswith("("):
             legend.update(_legend(group[1]))  # "... ((1) MIT, (2) CMU)"
             item = group[0]
@@ -439,7 +450,19 @@ def is_plain(text: str) -> bool:
     Such text needs no :func:`strip_controls`; a parser checks a whole file
     once and passes the answer on, which saves a scan of every field.
     """
-    return (text.replace("\n", " ") if "\n" in text else text).isprintable()
+    if len(text) < 4096:
+        return (text.replace("\n", " ") if "\n" in text else text).isprintable()
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.replace("\n", " ").isprintable()
+    # A long text of Latin-1 characters (the usual case) is a copy of its bytes:
+    # deleting the printable ones is several times quicker than isprintable.
+    return not data.translate(None, _PLAIN_LATIN1)
+
+
+# Newline and the printable characters of Latin-1, as bytes (see is_plain).
+_PLAIN_LATIN1 = bytes(c for c in range(256) if c == 10 or chr(c).isprintable())
 
 
 def _clean_markup(text: str, breaks: str, plain: bool, markup: bool) -> tuple[str, bool]:
@@ -475,8 +498,11 @@ def collapse(text: str, plain: bool = False) -> str:
     ``plain`` (see :func:`is_plain`) allows a fast path.
     """
     text = text.strip()
-    if plain and "  " not in text and "\n" not in text:
-        return text
+    if plain:  # its only whitespace is spaces and newlines
+        if "\n" in text:
+            text = text.replace("\n", " ")
+        if "  " not in text:
+            return text
     return " ".join(text.split())
 
 
@@ -515,7 +541,10 @@ def clean_abstract(text: str, plain: bool = False, markup: bool = True) -> str:
     text, plain = _clean_markup(text, "\n\n", plain, markup)
     if "\n" not in text:
         return collapse(text, plain)
-    paragraphs = (collapse(p, plain) for p in _PARAGRAPH_RE.split(text))
+    parts = _PARAGRAPH_RE.split(text)
+    if len(parts) == 1:
+        return collapse(text, plain)
+    paragraphs = (collapse(p, plain) for p in parts)
     return "\n\n".join(p for p in paragraphs if p)
 
 
@@ -581,9 +610,10 @@ def finish_paper(paper: Paper) -> list[str]:
         readable = text(paper.abstract, "abstract", paragraphs=True)
         if readable != paper.abstract:
             paper.abstract_tex, paper.abstract = paper.abstract, readable
-    if any(tex.has_tex(a) for a in paper.authors):
+    # has_tex looks for single characters: one call on the joined texts does.
+    if tex.has_tex("".join(paper.authors)):
         paper.authors = [text(a, "author name") for a in paper.authors]
-    if paper.affiliations and any(tex.has_tex(k + v) for k, v in paper.affiliations.items()):
+    if paper.affiliations and tex.has_tex("".join(k + v for k, v in paper.affiliations.items())):
         paper.affiliations = {
             text(k, "author name"): text(v, "affiliation") for k, v in paper.affiliations.items()
         }

@@ -42,26 +42,24 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import itertools
 import re
 from collections.abc import Iterable, Iterator
 
 from digest_tui.models import Appearance, Paper, ParseResult
 from digest_tui.parsing._common import (
     FIELD_CUT,
+    MAX_FIELD_CHARS,
     Collector,
-    abs_url_for,
     arxiv_link,
     authors_and_affiliations,
     clean_abstract,
     clean_inline,
-    indented_paragraphs,
+    collapse,
     is_plain,
     iso_timestamp,
     next_weekday,
     normalize_id,
     parse_categories,
-    pdf_url_for,
     too_long,
 )
 
@@ -83,6 +81,12 @@ _ID_LINE_RE = re.compile(
     re.I,
 )
 _FIELD_RE = re.compile(r"([A-Za-z][A-Za-z-]{0,30}):\s?(.*)")
+_USUAL_ID_RE = re.compile(r"\d{4}\.\d{5}(?:v(\d{1,6}))?", re.ASCII)
+# links.abs_url and links.pdf_url: an id normalize_id gives needs no quoting.
+_ABS_URL = "https://arxiv.org/abs/"
+_PDF_URL = "https://arxiv.org/pdf/"
+_FIELD_NAME_RE = re.compile(r"[A-Za-z][A-Za-z-]{0,30}")
+_FIELD_KEYS: dict[str, str] = {}  # field name as written -> key (see _field_key)
 _RECEIVED_RE = re.compile(
     r"\s{0,5}received\s{1,5}from\s.{0,80}?\sto\s{1,5}(?:[A-Za-z]{3}\s{1,5})?"
     r"(\d{1,2})\s{1,5}([A-Za-z]{3})\s{1,5}(\d{2,4})\b.{0,60}",
@@ -93,6 +97,27 @@ _REPLACED_RE = re.compile(
 )
 _SEPARATOR_RE = re.compile(r"-{20,}|%%-?-?%%[-%]*|%{3}-{3}[-%]*")
 _ABS_LINK_RE = re.compile(r"\\\\\s{0,5}\(\s{0,5}(\S{1,2000})\s{0,5},.{0,40}\)\s*")
+# The line that ends an abstract (or the lines of an entry skipped): "\\\\"
+# alone, a line starting with "\\\\" (the link), or a separator (as above).
+_END_LINE = r"(?:\\\\|[^\S\n]*(?:\\\\|-{20,}|%%-?-?%%[-%]*|%{3}-{3}[-%]*)[^\S\n]*(?=\n|\Z))"
+_ABSTRACT_END_RE = re.compile(_END_LINE)  # matched at the start of a line
+_BACKSLASHES_RE = re.compile(r"[^\S\n]*\\\\[^\S\n]*(?=\n|\Z)")
+# A line break before an indented line that is not blank (see indented_paragraphs).
+# A paragraph break in plain text (see _abstract): _PARAGRAPH_RE's, or one
+# _INDENTED_RE makes.
+_BREAK_RE = re.compile(r"\n(?:[^\S\n]*\n\s*|(?=[ \t][^\n]*?\S))")
+_INDENTED_RE = re.compile(r"\n(?=[ \t][^\n]*?\S)")
+_ENTRY_FIELDS = frozenset(("title", "authors", "date", "categories"))
+# The usual Date: value, "Mon, 12 Jan 2026 20:33:39 GMT   (215kb)" (see _timestamp_fast).
+_GMT_DATE_RE = re.compile(
+    r"((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{1,2}) "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([12]\d{3})) "
+    r"(\d\d):(\d\d):(\d\d) GMT(?: {1,5}\(\d{1,9}kb\))?",
+    re.ASCII,
+)
+_DAYS: dict[str, str] = {}  # "Mon, 12 Jan 2026" -> "2026-01-12", or "" when not a date
+# An arxiv.org link that arxiv_link returns as it is.
+_PLAIN_ARXIV_URL_RE = re.compile(r"https?://arxiv\.org/[A-Za-z0-9/._-]*", re.ASCII)
 _MONTHS = {
     m: i
     for i, m in enumerate(
@@ -218,14 +243,13 @@ def parse(text: str, source: str) -> ParseResult:
     return next(iter_parse((text,), source))
 
 
-def _numbered_lines(
-    chunks: Iterable[str], tail: list[str], plain_of: list[bool]
-) -> Iterator[tuple[int, str]]:
-    """``(index, line)`` of the lines of ``chunks`` (each but the last ends
-    with a line break), as :func:`split_lines` splits one text.  ``tail``
-    gets the last character of the text; ``plain_of[0]`` tells whether the
-    chunk of the line last yielded is plain."""
-    i = 0
+def _texts(chunks: Iterable[str], tail: list[str]) -> Iterator[tuple[str, bool]]:
+    """The lines of ``chunks`` (each but the last ends with a line break) a
+    piece at a time, as :func:`split_lines` splits one text: ``(text,
+    plain)``, ``text`` being the piece's lines joined by ``\\n`` (the line
+    break that ends a piece is not part of it) and ``plain`` whether the
+    piece is plain (see :func:`is_plain`).  ``tail`` gets the last character
+    of the text."""
     pending: str | None = None
     first = True
     for chunk in (*chunks, None) if isinstance(chunks, tuple) else _with_end(chunks):
@@ -238,19 +262,157 @@ def _numbered_lines(
                 text = text.replace("\r\n", "\n").replace("\r", "\n")
             if text:
                 tail[0] = text[-1]
-            plain_of[0] = is_plain(text)
-            lines = text.split("\n")
-            if chunk is not None and lines and lines[-1] == "":
-                lines.pop()  # the line break ends this chunk, not the text
-            for line in lines:
-                yield i, line
-                i += 1
+            if chunk is None:  # the last piece: a final line break ends an empty line
+                yield text, is_plain(text)
+            elif text:
+                yield (text[:-1] if text[-1] == "\n" else text), is_plain(text)
         pending = chunk
 
 
 def _with_end(chunks: Iterable[str]) -> Iterator[str | None]:
     yield from chunks
     yield None
+
+
+def _abstract_text(parts: list[str]) -> str:
+    """The abstract's lines (``parts``: runs of them joined by ``\\n``) as
+    :func:`indented_paragraphs` gives them: an indented line that is not
+    blank starts a paragraph."""
+    text = parts[0] if len(parts) == 1 else "\n".join(parts)
+    if "\n " in text or "\n\t" in text:
+        text = _INDENTED_RE.sub("\n\n", text)
+    return text
+
+
+def _abstract(parts: list[str], plain: bool) -> str:
+    """``clean_abstract(_abstract_text(parts), plain)``, in one pass over
+    plain text without markup: there a paragraph break is a blank line or
+    a line break before an indented line (what :func:`indented_paragraphs`
+    makes a blank line), and each paragraph's whitespace is collapsed."""
+    text = parts[0] if len(parts) == 1 else "\n".join(parts)
+    if not plain or len(text) > MAX_FIELD_CHARS // 2 or "<" in text or "&" in text:
+        return clean_abstract(_abstract_text(parts), plain)
+    pieces = _BREAK_RE.split(text)
+    if len(pieces) == 1:
+        return collapse(text, True)
+    return "\n\n".join(p for p in (collapse(q, True) for q in pieces) if p)
+
+
+def _abstract_too_long(parts: list[str]) -> bool:
+    """Whether a line of the abstract is longer than :data:`MAX_FIELD_CHARS`."""
+    return any(len(part) > MAX_FIELD_CHARS and too_long(part.split("\n")) for part in parts)
+
+
+def _timestamp_fast(value: str) -> str | None:
+    """:func:`_timestamp` of the usual ``Mon, 12 Jan 2026 20:33:39 GMT   (215kb)``."""
+    m = _GMT_DATE_RE.fullmatch(value)
+    if m is None:
+        return _timestamp(value)
+    day = _DAYS.get(m[1])
+    if day is None:
+        try:
+            valid = datetime.date(int(m[4]), _MONTHS[m[3].lower()], int(m[2])).isoformat()
+        except ValueError:
+            valid = ""
+        if len(_DAYS) < 100000:
+            _DAYS[m[1]] = valid
+        day = valid
+    if not day or m[5] > "23" or m[6] > "59" or m[7] > "59":
+        return _timestamp(value)
+    return f"{day}T{m[5]}:{m[6]}:{m[7]}+00:00"
+
+
+_DASHES = "-" * 20
+
+
+class _Ends:
+    """Where the next line that ends part of an entry is in one piece of the
+    text: a line that ends an abstract holds a backslash, twenty dashes (a
+    separator) or "%", so only the lines that do are matched (looking for
+    one character is quick).  The next of each of the
+    three is looked for once as the reader moves on (the piece is read
+    once, however long)."""
+
+    __slots__ = ("backslash", "dash", "percent", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.backslash = text.find("\\")  # -1: no more
+        self.dash = text.find(_DASHES)
+        self.percent = text.find("%")
+
+    def entry_end(self, pos: int) -> int:
+        """Where the first line from ``pos`` (a line start) that ends an
+        abstract starts: "\\\\" alone, a link, a separator; -1 if none."""
+        text = self.text
+        while True:
+            if 0 <= self.backslash < pos:
+                self.backslash = text.find("\\", pos)
+            if 0 <= self.dash < pos:
+                self.dash = text.find(_DASHES, pos)
+            if 0 <= self.percent < pos:
+                self.percent = text.find("%", pos)
+            at = self.backslash
+            if self.dash >= 0 and (at < 0 or self.dash < at):
+                at = self.dash
+            if self.percent >= 0 and (at < 0 or self.percent < at):
+                at = self.percent
+            if at < 0:
+                return -1
+            start = text.rfind("\n", pos, at) + 1 or pos
+            if _ABSTRACT_END_RE.match(text, start):
+                return start
+            pos = text.find("\n", at) + 1
+            if not pos:
+                return -1
+
+    def backslashes(self, pos: int) -> int:
+        """Where the first "\\\\" line from ``pos`` (a line start) starts, or -1."""
+        text = self.text
+        while True:
+            if 0 <= self.backslash < pos:
+                self.backslash = text.find("\\", pos)
+            at = self.backslash
+            if at < 0:
+                return -1
+            start = text.rfind("\n", pos, at) + 1 or pos
+            if _BACKSLASHES_RE.match(text, start):
+                return start
+            pos = text.find("\n", at) + 1
+            if not pos:
+                return -1
+
+
+def _paper_id(text: str) -> tuple[str, int | None] | None:
+    """:func:`normalize_id` of an id line's id, quicker for the usual
+    ``2601.15305`` or ``2601.15305v2``."""
+    m = _USUAL_ID_RE.fullmatch(text)
+    if m is not None:
+        yymm = int(text[:4])
+        if yymm >= 1501 and 1 <= yymm % 100 <= 12:
+            version = m.group(1)
+            return text[:10], int(version) if version else None
+    return normalize_id(text)
+
+
+def _field_key(name: str) -> str:
+    """The key of a field named ``name`` ("Comment" -> "comments"), or ""
+    when ``name`` is not a field name (see _FIELD_RE); remembered."""
+    if len(name) > 31 or _FIELD_NAME_RE.fullmatch(name) is None:
+        return ""
+    key = name.lower()
+    if key == "comment":
+        key = "comments"
+    if len(_FIELD_KEYS) < 10000:
+        _FIELD_KEYS[name] = key
+    return key
+
+
+def _link(url: str) -> str | None:
+    """:func:`arxiv_link` (a plain arxiv.org link is its own canonical form)."""
+    if _PLAIN_ARXIV_URL_RE.fullmatch(url):
+        return url
+    return arxiv_link(url)
 
 
 def iter_parse(
@@ -265,61 +427,25 @@ def iter_parse(
     result has the date and category.  A paper listed again after its batch
     was given comes again as a paper of its own (one appearance), for the
     caller to merge.  Memory stays that of one piece and one batch.
+
+    The text is read a piece at a time and a line at a time, but the lines
+    of an abstract (and those between entries) are passed over with one
+    search for the line that ends them.
     """
     result = ParseResult(source=source, format=NAME)
     out = Collector(source)
     tail = [""]
-    plain_of = [True]
-    numbered = _numbered_lines(chunks, tail, plain_of)
     plain = True
-    pending_line: tuple[int, str] | None = None
 
     # The preamble, before the first entry: list names, date, archive.
+    preamble = True
     date: str | None = None
     mail_date: str | None = None
     archive = "cs"
     lists: list[str] = []
-    unknown_lists = False
     in_lists = False
-    for i, line in numbered:
-        stripped = line.strip()
-        if stripped == "\\\\":
-            pending_line = (i, line)
-            break
-        if in_lists:
-            if stripped and not stripped.lower().startswith("received") and "---" not in stripped:
-                lists.append(stripped.lower())
-                continue
-            in_lists = False
-        if stripped.lower() == "submissions to:":
-            in_lists = True
-            continue
-        m = _RECEIVED_RE.match(line)
-        if m is not None and date is None:
-            date = _listing_date(m)
-            if date is None:
-                out.warn(i + 1, f"unrecognised date in {clean_inline(stripped[:120])!r}")
-            continue
-        m2 = _ARCHIVE_RE.search(line)
-        if m2 is not None:
-            archive = m2.group(1).lower()
-            continue
-        if line.startswith("Date:") and mail_date is None:
-            mail_date = _mail_date(line[5:])
-    if date is None:
-        date = mail_date
     codes: list[str] = []
-    table = _LISTS.get(archive, {})
-    for name in lists:
-        code = table.get(" ".join(name.split()))
-        if code is None:
-            unknown_lists = True
-        elif code not in codes:
-            codes.append(code)
-    category = codes[0] if len(codes) == 1 and not unknown_lists else None
-    result.date, result.category = date, category
-    if date is None:
-        out.warn(1, "no digest date (no 'received from ... to ...' line or Date: header)")
+    category: str | None = None
     used: dict[str, list[str]] = {}  # paper id -> categories given to its appearances
 
     # The entry being read.
@@ -328,20 +454,38 @@ def iter_parse(
     cross = False
     fields: dict[str, list[str]] = {}
     current: list[str] | None = None
-    abstract: list[str] | None = None
+    abstract: list[str] | None = None  # runs of its lines, each joined by "\n"
     abs_link: str | None = None
     replaced: str | None = None
     state = "between"  # between | start | meta | abstract | skip
     cut_short = False  # known at the end
 
+    def end_preamble() -> None:
+        nonlocal date, category
+        if date is None:
+            date = mail_date
+        unknown_lists = False
+        table = _LISTS.get(archive, {})
+        for name in lists:
+            code = table.get(" ".join(name.split()))
+            if code is None:
+                unknown_lists = True
+            elif code not in codes:
+                codes.append(code)
+        category = codes[0] if len(codes) == 1 and not unknown_lists else None
+        result.date, result.category = date, category
+        if date is None:
+            out.warn(1, "no digest date (no 'received from ... to ...' line or Date: header)")
+
     def finish(last: bool) -> None:
-        found = normalize_id(id_text)
+        found = _paper_id(id_text)
         if found is None:
             out.warn(head_no, f"entry skipped: unrecognised arXiv id {clean_inline(id_text)!r}")
             return
         paper_id, version = found
-        joined = {k: "\n".join(v) for k, v in fields.items()}
-        title = clean_inline(joined.get("title", ""), plain)
+        joined = {k: v[0] if len(v) == 1 else "\n".join(v) for k, v in fields.items()}
+        get = joined.get
+        title = clean_inline(get("title", ""), plain)
         if not title:
             out.warn(head_no, "entry has no title")
         if abstract is None and replaced is None:
@@ -349,33 +493,34 @@ def iter_parse(
             out.warn(head_no, f"entry has no abstract{note}")
         elif last and cut_short and abs_link is None:
             out.warn(head_no, "entry may be cut short: the file does not end with a newline")
-        if too_long((*joined.values(), *(abstract or ()))):
+        longest = max(map(len, joined.values()), default=0)
+        if longest > MAX_FIELD_CHARS or (abstract and _abstract_too_long(abstract)):
             out.warn(head_no, FIELD_CUT)
-        cats_text = joined.get("categories", "")
+        cats_text = get("categories", "")
         categories, primary = parse_categories(",".join(cats_text.split()))
-        link = arxiv_link(abs_link) if abs_link else None
-        comment = clean_inline(joined.get("comments", ""), plain) or None
-        journal = clean_inline(joined.get("journal-ref", ""), plain) or None
-        doi = clean_inline(joined.get("doi", ""), plain) or None
-        authors, affiliations = authors_and_affiliations(
-            joined.get("authors", ""), plain, and_words=True
-        )
+        link = _link(abs_link) if abs_link else None
+        comment = get("comments")
+        journal = get("journal-ref")
+        doi = get("doi")
+        authors, affiliations = authors_and_affiliations(get("authors", ""), plain, and_words=True)
+        stamp = get("date")
+        suffix = f"{paper_id}v{version}" if version else paper_id
         paper = Paper(
             id=paper_id,
             title=title,
             version=version,
             authors=authors,
             affiliations=affiliations,
-            abstract=clean_abstract(indented_paragraphs(abstract), plain) if abstract else "",
+            abstract=_abstract(abstract, plain) if abstract else "",
             categories=categories,
             primary_category=primary,
-            pdf_url=pdf_url_for(paper_id, version),
-            abs_url=link or abs_url_for(paper_id, version),
-            published=_timestamp(joined["date"]) if "date" in joined else None,
-            updated=_timestamp(replaced) if replaced else None,
-            comment=comment,
-            journal_ref=journal,
-            doi=doi,
+            pdf_url=_PDF_URL + suffix,
+            abs_url=link or _ABS_URL + suffix,
+            published=_timestamp_fast(stamp) if stamp is not None else None,
+            updated=_timestamp_fast(replaced) if replaced else None,
+            comment=clean_inline(comment, plain) or None if comment else None,
+            journal_ref=clean_inline(journal, plain) or None if journal else None,
+            doi=clean_inline(doi, plain) or None if doi else None,
         )
         cat = category
         if cat is None and codes:
@@ -389,99 +534,186 @@ def iter_parse(
                 taken.append(cat)
         out.add(paper, Appearance(date, cat, source, head_no, result.entries - 1))
 
-    def end_entry(last: bool) -> None:
-        nonlocal state
-        if state in ("meta", "abstract"):
-            finish(last)
-        state = "between"
+    def read_meta(lines: list[str]) -> None:
+        """Lines of an entry's fields (none of them "\\\\", a link or a separator)."""
+        nonlocal current, replaced
+        keys = _FIELD_KEYS
+        for line in lines:
+            stripped = line.strip()
+            if not stripped:
+                current = None
+                continue
+            if line[0] in " \t":
+                if current is not None:
+                    current.append(stripped)
+                continue
+            if stripped.startswith("replaced with revised version"):
+                r = _REPLACED_RE.fullmatch(stripped)
+                if r is not None:
+                    replaced = r.group(1)
+                    current = None
+                    continue
+            # "Name: value", as _FIELD_RE.fullmatch(line) reads it.
+            colon = line.find(":")
+            name = line[:colon] if colon > 0 else ""
+            key = keys.get(name)
+            if key is None:
+                key = _field_key(name)
+            if key:
+                value = line[colon + 1 :]
+                if value[:1].isspace():
+                    value = value[1:]
+                current = fields.setdefault(key, [])
+                current.append(value)
+            else:
+                current = None
 
     def given() -> ParseResult:
         part = ParseResult(source=source, format=NAME, date=date, category=category, more=True)
         part.papers = out.take()
         return part
 
-    rest = numbered if pending_line is None else itertools.chain((pending_line,), numbered)
-    for i, line in rest:
-        plain = plain and plain_of[0]  # an entry across two pieces
-        stripped = line.strip()
-        if state == "start":
-            if not stripped:
+    i = 0  # index of the line at ``pos`` in the file
+    for text, text_plain in _texts(chunks, tail):
+        plain = plain and text_plain  # an entry across two pieces
+        n = len(text)
+        pos = 0  # where a line starts; n + 1 past the last line
+        ends = _Ends(text)
+        while preamble and pos <= n:
+            end = text.find("\n", pos)
+            if end < 0:
+                end = n
+            line = text[pos:end]
+            stripped = line.strip()
+            if stripped == "\\\\":
+                preamble = False
+                end_preamble()
+                break
+            pos = end + 1
+            i += 1
+            if in_lists:
+                if (
+                    stripped
+                    and not stripped.lower().startswith("received")
+                    and "---" not in stripped
+                ):
+                    lists.append(stripped.lower())
+                    continue
+                in_lists = False
+            if stripped.lower() == "submissions to:":
+                in_lists = True
                 continue
-            m = _ID_LINE_RE.fullmatch(stripped)
-            if m is not None:
-                if batch is not None and out.pending() >= batch:
-                    yield given()
-                plain = plain_of[0]
-                result.entries += 1
-                head_no = i + 1
-                id_text = m.group(1)
-                cross = m.group(2) is not None
-                fields = {}
-                current = None
-                abstract = None
-                abs_link = None
-                replaced = None
-                state = "meta"
+            m = _RECEIVED_RE.match(line)
+            if m is not None and date is None:
+                date = _listing_date(m)
+                if date is None:
+                    out.warn(i, f"unrecognised date in {clean_inline(stripped[:120])!r}")
                 continue
-            f = _FIELD_RE.fullmatch(stripped)
-            if f is not None and f.group(1).lower() in ("title", "authors", "date", "categories"):
-                result.entries += 1
-                out.warn(i + 1, "entry skipped: no arXiv id")
-                state = "skip"
+            m2 = _ARCHIVE_RE.search(line)
+            if m2 is not None:
+                archive = m2.group(1).lower()
                 continue
-            state = "between"
-            continue
-        if stripped == "\\\\":
+            if line.startswith("Date:") and mail_date is None:
+                mail_date = _mail_date(line[5:])
+        while pos <= n:
             if state == "meta":
-                state = "abstract"
-                abstract = []
+                # The field lines, up to the "\\" line, link line or separator.
+                start = ends.entry_end(pos)
+                if start < 0:
+                    read_meta(text[pos:].split("\n"))
+                    i += text.count("\n", pos) + 1
+                    break
+                if start > pos:
+                    read_meta(text[pos : start - 1].split("\n"))
+                    i += text.count("\n", pos, start)
+                    pos = start
+            elif state == "abstract" or state == "skip":
+                # Over the lines up to the next "\\" line, link line or separator.
+                start = ends.entry_end(pos)
+                if start < 0:
+                    if state == "abstract" and abstract is not None:
+                        abstract.append(text[pos:])
+                    i += text.count("\n", pos) + 1
+                    break
+                if start > pos:
+                    if state == "abstract" and abstract is not None:
+                        abstract.append(text[pos : start - 1])
+                    i += text.count("\n", pos, start)
+                    pos = start
+            elif state == "between":
+                # Over the lines up to the next "\\" line.
+                start = ends.backslashes(pos)
+                if start < 0:
+                    i += text.count("\n", pos) + 1
+                    break
+                if start > pos:
+                    i += text.count("\n", pos, start)
+                    pos = start
+            end = text.find("\n", pos)
+            if end < 0:
+                end = n
+            line = text[pos:end]
+            pos = end + 1
+            i += 1  # now the number of the line
+            stripped = line.strip()
+            if state == "start":
+                if not stripped:
+                    continue
+                m = _ID_LINE_RE.fullmatch(stripped)
+                if m is not None:
+                    if batch is not None and out.pending() >= batch:
+                        yield given()
+                    plain = text_plain
+                    result.entries += 1
+                    head_no = i
+                    id_text = m.group(1)
+                    cross = m.group(2) is not None
+                    fields = {}
+                    current = None
+                    abstract = None
+                    abs_link = None
+                    replaced = None
+                    state = "meta"
+                    continue
+                f = _FIELD_RE.fullmatch(stripped)
+                if f is not None and f.group(1).lower() in _ENTRY_FIELDS:
+                    result.entries += 1
+                    out.warn(i, "entry skipped: no arXiv id")
+                    state = "skip"
+                    continue
+                state = "between"
                 continue
-            if state == "abstract":  # a second "\\" without a link: entry over
-                end_entry(False)
-            state = "start"
-            continue
-        if state == "between":
-            continue
-        if line.startswith("\\\\"):
-            m = _ABS_LINK_RE.fullmatch(line)
-            if state in ("meta", "abstract") and m is not None:
-                abs_link = m.group(1)
-            end_entry(False)
-            continue
-        if _SEPARATOR_RE.fullmatch(stripped):
-            end_entry(False)
-            continue
-        if state == "skip":
-            continue
-        if state == "abstract":
-            if abstract is not None:
+            if stripped == "\\\\":
+                if state == "meta":
+                    state = "abstract"
+                    abstract = []
+                    continue
+                if state == "abstract":  # a second "\\" without a link: entry over
+                    finish(False)
+                state = "start"
+                continue
+            if line.startswith("\\\\"):
+                if state == "meta" or state == "abstract":
+                    m = _ABS_LINK_RE.fullmatch(line)
+                    if m is not None:
+                        abs_link = m.group(1)
+                    finish(False)
+                state = "between"
+                continue
+            if _SEPARATOR_RE.fullmatch(stripped):
+                if state == "meta" or state == "abstract":
+                    finish(False)
+                state = "between"
+                continue
+            if state == "meta":
+                read_meta([line])
+            elif state == "abstract" and abstract is not None:
                 abstract.append(line)
-            continue
-        # state == "meta"
-        if not stripped:
-            current = None
-            continue
-        if line[0] in " \t":
-            if current is not None:
-                current.append(stripped)
-            continue
-        r = _REPLACED_RE.fullmatch(stripped)
-        if r is not None:
-            replaced = r.group(1)
-            current = None
-            continue
-        f = _FIELD_RE.fullmatch(line)
-        if f is not None:
-            key = f.group(1).lower()
-            if key == "comment":
-                key = "comments"
-            current = fields.setdefault(key, [])
-            current.append(f.group(2))
-        else:
-            current = None
+    if preamble:
+        end_preamble()
     cut_short = bool(tail[0]) and tail[0] not in "\n\r"
-    if state in ("meta", "abstract"):
-        end_entry(True)
+    if state == "meta" or state == "abstract":
+        finish(True)
     if not result.entries and not out.warnings:
         out.warn(1, "no entries")
     result.papers = out.take() if batch is not None else out.papers

@@ -341,8 +341,8 @@ def test_the_library_stores_a_part_before_the_next_is_parsed(
 
     monkeypatch.setattr(parsing, "iter_parse_blocks", counting)
     parts = library._read_and_parse_parts(str(_the_file(big_email)), min_bytes=0, part_papers=100)
-    _path, _digest, result, _packed, first, last = next(parts)
-    assert (first, last, len(result.papers)) == (True, False, 100)
+    _path, _digest, _result, rows, first, last = next(parts)
+    assert (first, last, len(rows)) == (True, False, 100)
     assert parsed == [100]
     assert [last for *_, last in parts][-1] is True
 

@@ -12,11 +12,16 @@ file that disappeared loses its appearances, and papers left with none are
 dropped.  A new :data:`digest_tui.models.PARSER_VERSION` re-parses all.
 
 A first open stores the newest digests first, in commits of a few hundred
-papers, so the reader shows them while the rest is read; a large e-mail
+papers (then of :data:`BATCH_PAPERS`, or a second's worth), so the reader
+shows them while the rest is read, and writes the full-text index in the
+same commits (FTS5 options in :data:`_FTS_OPTIONS`); a large e-mail
 (a year of listings saved as one mailbox) is parsed and committed in parts
 of :data:`PART_PAPERS` papers (:func:`digest_tui.parsing.iter_parse_bytes`).
 Nothing holds the whole corpus in memory: arXiv ids are looked up per file,
-worker processes parse at most two files each ahead of the writer, and
+worker processes parse at most two files each ahead of the writer and send
+each paper as a tuple of plain values (:data:`_Stored`: the scanning process
+binds them, it builds no :class:`~digest_tui.models.Paper`), every
+connection's page cache is 16 MB (:data:`_CACHE_KIB`), and
 :meth:`Library.iter_search` reads a result from a cursor.
 
 The schema (:data:`_SCHEMA`; a new :data:`SCHEMA_VERSION` rebuilds an old
@@ -221,8 +226,8 @@ class _Part:
     size: int
     mtime: int
     digest: str
-    result: ParseResult
-    packed: list[_Packed]
+    result: ParseResult  # its papers are in ``rows``
+    rows: list[_Stored]
     first: bool = True
     last: bool = True
 
@@ -297,6 +302,7 @@ MAX_DAY = (1 << DAY_BITS) - 1
 PID_LOG_KEEP = 10_000
 
 
+@functools.lru_cache(maxsize=4096)
 def _day_number(date: str | None) -> int:
     """Days since 1899-12-31 (1 and up), or 0 for no date."""
     if not date:
@@ -452,6 +458,21 @@ def _read_and_parse(
     return path, digest, _parsing().parse_bytes(data, path)
 
 
+#: FTS5 options of a new index (kept in ``papers_fts_config``): its pending
+#: terms are written out as a segment at 8 MB (not 1 MB) and segments merged
+#: 8 at a time (not 4), so a batch of papers makes one segment and there is
+#: less merging: a fifth less CPU for the full-text index, the same size.
+_FTS_OPTIONS = (("hashsize", 8 * 2**20), ("automerge", 8))
+#: Each connection's page cache, in KiB.  Rows are appended in key order and
+#: read in order, so a large one buys little speed (the same CPU at 16 MB as
+#: at 64 MB for a first open) and costs its size in memory per connection.
+_CACHE_KIB = 16384
+
+#: Papers in each commit of a scan, past its first few (small ones put the
+#: newest digests on screen at once); a commit is also made after a second.
+#: What the scanning process holds is a few batches of this size.
+BATCH_PAPERS = 5000
+
 #: Papers in each result of a large e-mail parsed in pieces.
 PART_PAPERS = 500
 #: The same for the newest digest of a scan, whose first part is the first
@@ -464,8 +485,9 @@ def _read_and_parse_parts(
     max_bytes: int = DEFAULT_MAX_DIGEST_BYTES,
     min_bytes: int | None = None,
     part_papers: int | None = None,
-) -> Iterator[tuple[str, str, ParseResult, list[_Packed], bool, bool]]:
-    """:func:`_read_and_parse` as ``(path, hash, result, first, last)``: a
+) -> Iterator[tuple[str, str, ParseResult, list[_Stored], bool, bool]]:
+    """:func:`_read_and_parse` as ``(path, hash, result, rows, first, last)``
+    (``rows``: :func:`_stored_rows` of the result's papers, taken out of it): a
     large e-mail (``min_bytes`` or more, default
     :data:`digest_tui.parsing.STREAM_MIN_BYTES`) in results of
     ``part_papers`` papers (default :data:`PART_PAPERS`; see
@@ -505,7 +527,7 @@ def _read_and_parse_parts(
     # Each part goes on as soon as it is parsed (``more``: another follows).
     first = True
     while True:
-        yield path, digest, result, _pack_all(result, drop_text=False), first, not result.more
+        yield path, digest, result, _stored_rows(result), first, not result.more
         if not result.more:
             return
         first = False
@@ -565,22 +587,45 @@ def _pack(p: Paper) -> _Packed:
     )
 
 
-def _pack_all(result: ParseResult, *, drop_text: bool) -> list[_Packed]:
-    """:func:`_pack` of each paper; with ``drop_text`` the texts packed are
-    removed from the papers (they cross to the scanning process once)."""
-    packed = [_pack(p) for p in result.papers]
-    if drop_text:
-        for p in result.papers:
-            p.abstract, p.abstract_tex = "", None
-    return packed
+#: One paper as a scan stores it: its arXiv id, its values (in
+#: ``_PAPER_COLUMNS`` order, texts packed: :func:`_paper_values`), its
+#: full-text values (title, authors, abstract, categories as
+#: ``papers_fts_text`` gives them) and its appearances (date, category, line,
+#: position).  Made where the file is parsed (a worker process on a first
+#: open): tuples of strings cross between processes at a fraction of the
+#: cost of :class:`Paper` objects, and the scanning process only binds them.
+_Stored = tuple[
+    str,
+    tuple[object, ...],
+    tuple[str, str, str, str],
+    tuple[tuple[str | None, str | None, int, int], ...],
+]
+
+
+def _stored_rows(result: ParseResult) -> list[_Stored]:
+    """:data:`_Stored` of each paper of ``result``, taken out of it (its
+    ``papers`` are left empty: they cross to the scanning process once)."""
+    rows: list[_Stored] = []
+    for p in result.papers:
+        values = _paper_values(p, _pack(p))
+        fts = (
+            f"{p.title} {p.title_tex or ''}",
+            values[_TITLE + 1],
+            f"{p.abstract or ''} {p.abstract_tex or ''}",
+            values[_ABSTRACT + 1],
+        )
+        apps = tuple((a.date, a.category, a.line, a.position) for a in p.appearances)
+        rows.append((p.id, values, fts, apps))  # type: ignore[arg-type]
+    result.papers = []
+    return rows
 
 
 def _read_parse_pack(
     path: str, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES
-) -> tuple[str, str, ParseResult, list[_Packed]]:
-    """:func:`_read_and_parse` and :func:`_pack_all` (in a worker process)."""
+) -> tuple[str, str, ParseResult, list[_Stored]]:
+    """:func:`_read_and_parse` and :func:`_stored_rows` (in a worker process)."""
     path, digest, result = _read_and_parse(path, max_bytes)
-    return path, digest, result, _pack_all(result, drop_text=True)
+    return path, digest, result, _stored_rows(result)
 
 
 def _paper_values(p: Paper, packed: _Packed) -> tuple[object, ...]:
@@ -843,7 +888,7 @@ class Library:
         conn.execute("PRAGMA synchronous=NORMAL")  # a cache: speed over durability
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA temp_store=MEMORY")
-        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         library_sql.register_functions(conn)
         return conn
 
@@ -1084,10 +1129,13 @@ class Library:
         Changed files are parsed newest path first (digest repositories name
         their files by date) and committed in batches, so a reader can show
         the newest digests while older ones are still being indexed:
-        ``on_batch`` is called after each commit.  On a first open the
-        full-text index is built once at the end (:attr:`fts_ready` is False
-        until then; text queries fall back to slower substring matching).
-        Scans run one at a time; reads go on meanwhile.
+        ``on_batch`` is called after each commit.  The full-text index is
+        written in the same commits, also on a first open, so text queries
+        find what is committed at once.  (An index whose first open by an
+        older version was stopped has it rebuilt at the end of the next scan:
+        :attr:`fts_ready` is False until then and text queries fall back to
+        slower substring matching.)  Scans run one at a time; reads go on
+        meanwhile.
         """
         with self._write_lock:
             return self._scan(progress, workers, on_batch)
@@ -1121,6 +1169,9 @@ class Library:
         self._scanned = True
         removed = [known[p][3] for p in known if p not in on_disk]
         if not changed and not removed:
+            with self._write_lock:
+                if self._fts_pending():  # stopped after its last file, before the rebuild
+                    self._build_fts()
             report.seconds = time.perf_counter() - started
             return report
         changed.sort(reverse=True)
@@ -1133,14 +1184,19 @@ class Library:
                 self._remove_files(removed)
                 report.files_removed = len(removed)
             ids = _IdLookup(self._writer)
-            empty = self._writer.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
-            # A first open of much text builds the full-text index once at
-            # the end: faster, and a third of the size of one grown commit
-            # by commit.
-            big = sum(on_disk[p][0] for p in changed) > 8 * 2**20
-            defer_fts = empty and (total > 50 or big)
-            if defer_fts:
-                self._set_meta("fts_ready", "0")
+            # The full-text index is written with the papers, commit by
+            # commit, also on a first open: FTS5 keeps up with the parsing
+            # workers (built once at the end, it kept one core idle while
+            # the other built it), and text queries never go without it.
+            # Only a first open stopped by an older version, which built it
+            # at the end (fts_ready '0'), still has it rebuilt at the end.
+            defer_fts = self._fts_pending()
+            if self._writer.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None:
+                for option, value in _FTS_OPTIONS:
+                    self._writer.execute(
+                        "INSERT INTO papers_fts (papers_fts, rank) VALUES (?, ?)", (option, value)
+                    )
+
         batch: list[_Part] = []
         batch_papers = 0
         last_commit = time.perf_counter()
@@ -1159,28 +1215,29 @@ class Library:
                 on_batch(report)
 
         parts = self._parse_all(changed, workers, self.max_digest_bytes)
-        for path, digest, result, packed, first, last in parts:
+        for path, digest, result, rows, first, last in parts:
             done += last
             size, mtime = on_disk[path]
             report.files_parsed += last
             if last and result.format is None:
                 report.files_skipped += 1
             report.warnings.extend(result.warnings)
-            batch.append(_Part(path, size, mtime, digest, result, packed, first, last))
-            batch_papers += len(result.papers)
+            batch.append(_Part(path, size, mtime, digest, result, rows, first, last))
+            batch_papers += len(rows)
             # Small first batches put the newest digests on screen at once.
             if not report.papers_added:
                 limit = HEAD_PART_PAPERS
             else:
-                limit = 200 if report.papers_added < 1000 else 20_000
+                limit = 200 if report.papers_added < 1000 else BATCH_PAPERS
             if batch_papers >= limit or time.perf_counter() - last_commit > 1.0:
                 flush()
         if batch:
             flush()
         if defer_fts:
             with self._write_lock:
-                self._writer.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
-                self._set_meta("fts_ready", "1")
+                self._build_fts()
+        with self._write_lock:  # the writer's page cache is not needed until the next scan
+            self._writer.execute("PRAGMA shrink_memory")
         report.seconds = time.perf_counter() - started
         return report
 
@@ -1192,15 +1249,33 @@ class Library:
             row = conn.execute("SELECT value FROM meta WHERE key='fts_ready'").fetchone()
         return row is None or row[0] == "1"
 
+    def _fts_pending(self) -> bool:
+        """Whether the full-text index is still to be built (fts_ready '0':
+        a first open by an older version, which built it at the end, was
+        stopped)."""
+        row = self._writer.execute("SELECT value FROM meta WHERE key='fts_ready'").fetchone()
+        return row is not None and row[0] == "0"
+
+    def _build_fts(self) -> None:
+        """Build the full-text index from the papers, in one transaction."""
+        self._writer.execute("BEGIN IMMEDIATE")
+        try:
+            self._writer.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
+            self._set_meta("fts_ready", "1")
+            self._writer.execute("COMMIT")
+        except BaseException:
+            self._writer.execute("ROLLBACK")
+            raise
+
     def _set_meta(self, key: str, value: str) -> None:
         self._writer.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     @staticmethod
     def _parse_all(
         paths: list[str], workers: int | None, max_bytes: int = DEFAULT_MAX_DIGEST_BYTES
-    ) -> Iterator[tuple[str, str, ParseResult, list[_Packed], bool, bool]]:
-        """``(path, hash, result, packed, first, last)`` for each file, newest
-        first (``packed``: :func:`_pack` of each paper).
+    ) -> Iterator[tuple[str, str, ParseResult, list[_Stored], bool, bool]]:
+        """``(path, hash, result, rows, first, last)`` for each file, newest
+        first (``rows``: :func:`_stored_rows` of its papers).
 
         In this process a large e-mail comes in several results (``first``
         and ``last`` say which: see :func:`_read_and_parse_parts`).  Worker
@@ -1233,7 +1308,7 @@ class Library:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             read = functools.partial(_read_parse_pack, max_bytes=max_bytes)
             todo = iter(rest)
-            ahead: collections.deque[Future[tuple[str, str, ParseResult, list[_Packed]]]]
+            ahead: collections.deque[Future[tuple[str, str, ParseResult, list[_Stored]]]]
             ahead = collections.deque()
             try:
                 for path in itertools.islice(todo, 2 * workers):
@@ -1319,7 +1394,7 @@ class Library:
             result.date,
             result.category,
             result.entries,
-            len(result.papers),
+            len(part.rows),
             warnings,
         )
         row = conn.execute("SELECT fid FROM files WHERE path=?", (path,)).fetchone()
@@ -1331,7 +1406,7 @@ class Library:
             conn.execute(
                 "UPDATE files SET parser_version=?, entries=?, papers=papers+?,"
                 " warnings=? WHERE fid=?",
-                (meta[3], result.entries, len(result.papers), warnings, fid),
+                (meta[3], result.entries, len(part.rows), warnings, fid),
             )
         elif row is not None:
             fid = int(row[0])
@@ -1358,41 +1433,40 @@ class Library:
             dropped = set()
             if fid > MAX_FID:
                 raise LibraryError(f"index {self.path} is full: delete it to rebuild")
-        ids.prefetch([p.id for p in result.papers])
+        ids.prefetch([r[0] for r in part.rows])
         new_rows: list[tuple[object, ...]] = []
+        fts_rows: list[tuple[object, ...]] = []  # (pid, title, ...) of each new row
         pending: dict[int, int] = {}  # pid -> index in new_rows
         appearance_rows: list[tuple[object, ...]] = []
         affected: set[int] = set()
-        for paper, packed in zip(result.papers, part.packed, strict=True):
-            values = _paper_values(paper, packed)
-            first = paper.appearances[0] if paper.appearances else None
-            date = (first.date if first else None) or result.date
-            pos = first.position if first else 0
+        file_date, file_category = result.date, result.category
+        known, remember = ids.get, ids.__setitem__
+        for arxiv_id, values, fts, apps in part.rows:
+            if apps:
+                date = apps[0][0] or file_date
+                pos = apps[0][3]
+            else:
+                date, pos = file_date, 0
             if pos > MAX_POS:
                 continue  # beyond four million entries in one file
-            pid = ids.get(paper.id)
+            pid = known(arxiv_id)
             if pid is None:
                 pid = order_key(date, fid, pos)
-                ids[paper.id] = pid
+                remember(arxiv_id, pid)
                 pending[pid] = len(new_rows)
                 new_rows.append((pid, *values, date or ""))
+                fts_rows.append((pid, *fts))
             elif pid in pending:  # listed twice in this file: the first place counts
                 i = pending[pid]
                 merged = _merge(new_rows[i][1 : 1 + len(_PAPER_COLUMNS)], values)
                 new_rows[i] = (pid, *merged, new_rows[i][-1])
+                fts_rows[i] = (pid, *_fts_values(merged))
             else:
                 self._update_paper(pid, values, defer_fts)
                 affected.add(pid)
-            for ap in paper.appearances:
+            for a_date, a_category, line, position in apps:
                 appearance_rows.append(
-                    (
-                        fid,
-                        pid,
-                        ap.date or result.date,
-                        ap.category or result.category,
-                        ap.line,
-                        ap.position,
-                    )
+                    (fid, pid, a_date or file_date, a_category or file_category, line, position)
                 )
         cols = ", ".join(_PAPER_COLUMNS)
         marks = ", ".join("?" for _ in range(len(_PAPER_COLUMNS) + 2))
@@ -1404,7 +1478,7 @@ class Library:
             conn.executemany(
                 "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
                 " VALUES (?,?,?,?,?)",
-                [(r[0], *_fts_values(r[1:])) for r in new_rows],
+                fts_rows,
             )
         conn.executemany(
             "INSERT OR REPLACE INTO appearances (fid, pid, date, category, line, position)"

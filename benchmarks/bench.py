@@ -99,10 +99,14 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     if proc.returncode != 0:
         raise SystemExit(f"benchmark step failed: {argv}\n{proc.stderr[-2000:]}")
     rss = 0
+    ready = False
     for line in proc.stderr.splitlines():
         if line.startswith("maxrss_kb="):
             rss = int(line.split("=", 1)[1])
-        elif line.startswith("ready_at="):
+        elif line.startswith("ready_at=") and not ready:
+            # The first: older versions of the reader said it again when the
+            # whole list followed the first screen.
+            ready = True
             elapsed = float(line.split("=", 1)[1]) - launched
     return elapsed, rss
 

@@ -155,6 +155,8 @@ def run(argv: list[str], env: dict[str, str], *, stop_when_ready: bool = False) 
     for line in proc.stderr:
         tail = [*tail[-40:], line]
         key, sep, value = line.strip().partition("=")
+        if key == "ready_at" and key in out:
+            continue  # older readers said it again when the whole list followed
         if sep and key in ("maxrss_kb", "child_maxrss_kb", "scan_s", "ready_at"):
             out[key] = float(value)
         if key == "ready_at" and stop_when_ready:

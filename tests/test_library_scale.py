@@ -364,3 +364,27 @@ def test_a_first_scan_reads_the_newest_digest_first(tmp_path: Path) -> None:
             lib.scan(workers=1)
     digests = sorted((n for n in order if n[:1].isdigit()), reverse=True)
     assert order[0] == digests[0]  # not README.md or corpus.json, which sort before it
+
+
+def test_a_few_large_files_are_parsed_by_worker_processes_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "digests"
+    _make_corpus().make_corpus(600, root, seed=5, fmt="email", per_file=200)
+    chosen: list[int | None] = []
+    real = Library._parse_all
+
+    def recording(paths: list[str], workers: int | None, max_bytes: int) -> Any:
+        chosen.append(workers)
+        return real(paths, 1, max_bytes)
+
+    monkeypatch.setattr(Library, "_parse_all", staticmethod(recording))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(library, "PARALLEL_MIN_BYTES", 1 << 60)
+    with open_lib(root, tmp_path / "a") as lib:
+        lib.scan()  # a few small files: parsed here
+    monkeypatch.setattr(library, "PARALLEL_MIN_BYTES", 1)
+    with open_lib(root, tmp_path / "b") as lib:
+        lib.scan()  # the same files counted as large: in workers
+        assert lib.count() == 600
+    assert chosen == [1, 2]

@@ -473,6 +473,10 @@ _CACHE_KIB = 16384
 #: What the scanning process holds is a few batches of this size.
 BATCH_PAPERS = 5000
 
+#: Digests to parse, in bytes, from which a scan of a few files parses them
+#: in worker processes too (as it does for 64 files or more).
+PARALLEL_MIN_BYTES = 8 * 2**20
+
 #: Papers in each result of a large e-mail parsed in pieces.
 PART_PAPERS = 500
 #: The same for the newest digest of a scan, whose first part is the first
@@ -1135,7 +1139,9 @@ class Library:
         older version was stopped has it rebuilt at the end of the next scan:
         :attr:`fts_ready` is False until then and text queries fall back to
         slower substring matching.)  Scans run one at a time; reads go on
-        meanwhile.
+        meanwhile.  ``workers``: processes that parse (None: up to four when
+        there are 64 files to parse or :data:`PARALLEL_MIN_BYTES` of them,
+        else none).
         """
         with self._write_lock:
             return self._scan(progress, workers, on_batch)
@@ -1214,6 +1220,12 @@ class Library:
             if on_batch:
                 on_batch(report)
 
+        if workers is None:
+            # Worker processes pay off for many files, or a few large ones
+            # (the newest is parsed here while they start).
+            changed_bytes = sum(on_disk[p][0] for p in changed)
+            many = len(changed) >= 64 or (len(changed) > 1 and changed_bytes >= PARALLEL_MIN_BYTES)
+            workers = min(os.cpu_count() or 1, 4) if many else 1
         parts = self._parse_all(changed, workers, self.max_digest_bytes)
         for path, digest, result, rows, first, last in parts:
             done += last

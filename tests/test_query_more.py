@@ -320,3 +320,22 @@ def test_tags_match_in_any_case_beyond_ascii_too(tagged: Library, tmp_path: Path
     assert ids(tagged, "tag:ÄRGER") == ["2103.00002"]
     assert ids(tagged, "tag:ml") == ids(tagged, "tag:ML") == ["2103.00004"]
     assert ids(tagged, "-tag:ärger -tag:ml -tag:reading") == []
+
+
+def test_a_last_word_is_a_prefix_from_three_letters() -> None:
+    """A one- or two-letter prefix stands for thousands of words (``m*``
+    took 2.5 s at a million papers); until a third letter it is a word."""
+    from digest_tui.library_sql import MIN_PREFIX, select_sql
+
+    assert MIN_PREFIX == 3
+
+    def match_of(text: str) -> object:
+        _sql, params = select_sql(parse_query(text), limit=10)
+        return params[0]
+
+    assert match_of("3d") == '"3d"'
+    assert match_of("me") == '"me"'
+    assert match_of("met") == '"met"*'
+    assert match_of("image se") == '"image" AND "se"'
+    assert match_of("image seg") == '"image" AND "seg"*'
+    assert match_of("me ") == '"me"'  # a finished word is never a prefix

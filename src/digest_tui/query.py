@@ -2,7 +2,7 @@
 
 ::
 
-    diffusion video          both words (the last one also as a prefix)
+    diffusion video          both words (the last one also as a prefix, from 3 letters)
     "image fusion"           a phrase
     -survey                  without a word (any term can be negated)
     title:gan author:hinton abs:lidar cat:cs.LG id:2005.10825

@@ -786,3 +786,28 @@ async def test_n_pressed_before_the_unread_papers_are_known_moves_once_they_are(
         await pilot.press("N")
         await settle(pilot)
         assert app.paper_list.cursor == 1  # the paper above is read: nothing further up
+
+
+async def test_the_width_class_is_set_before_the_first_layout(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Set at the first resize, after the first layout, it restyled every
+    widget and laid the screen out again during the launch."""
+    from textual.screen import Screen
+
+    seen: list[set[str]] = []
+    real = Screen._refresh_layout
+
+    def recording(self: Screen[object], *args: object, **kwargs: object) -> None:
+        if not seen and self.children:
+            seen.append(set(self.classes))
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Screen, "_refresh_layout", recording)
+    for size, wanted, other in (((120, 36), "-wide", "-narrow"), ((80, 24), "-narrow", "-wide")):
+        seen.clear()
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            assert wanted in seen[0] and other not in seen[0], seen
+            assert wanted in app.screen.classes

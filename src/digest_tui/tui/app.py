@@ -287,7 +287,25 @@ class DigestApp(App[int]):
     def _current_paper(self) -> Paper | None:
         return self.session.current_paper
 
+    def _apply_breakpoints(self) -> None:
+        """The screen's width class (``-narrow``/``-wide``), set from the
+        terminal's size before the first layout: Textual sets it at the first
+        resize, after that layout, and then restyles and lays out every widget
+        again."""
+        width = self.size.width
+        chosen = next(
+            (
+                name
+                for least, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True)
+                if width >= least
+            ),
+            None,
+        )
+        for _least, name in self.HORIZONTAL_BREAKPOINTS:
+            self.screen.set_class(name == chosen, name)
+
     def on_mount(self) -> None:
+        self._apply_breakpoints()
         for problem in self.config.problems:
             self.notify(one_line(problem), severity="warning", markup=False, timeout=8)
         self._apply_keymap()

@@ -380,3 +380,42 @@ def test_corrupt_db_in_read_only_dir_is_reported_and_left_untouched(shared_dir: 
     err = str(out["open_error"])
     assert "damaged" in err and "could not be moved aside" in err and str(db) in err
     assert db.read_bytes() == b"junk" * 1000
+
+
+def test_the_integrity_check_is_skipped_only_for_a_file_as_a_clean_close_left_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PRAGMA quick_check`` reads the whole file (0.5 s for a million
+    marks, before the reader's first paint): it runs unless the file is
+    exactly as this store's last clean close left it."""
+    checks: list[int] = []
+    real = StateStore._check_integrity
+
+    def counting(self: StateStore, conn: sqlite3.Connection) -> None:
+        checks.append(1)
+        real(self, conn)
+
+    monkeypatch.setattr(StateStore, "_check_integrity", counting)
+    with StateStore(tmp_path) as store:
+        store.set_read("2012.07810")
+    assert checks == []  # a new file: nothing to check
+    with StateStore(tmp_path) as store:  # as left: not checked again
+        assert store.get("2012.07810").read
+    assert checks == []
+    # Another writer (here plain SQLite), a copy, a crash: the stamp differs.
+    conn = sqlite3.connect(tmp_path / "state.sqlite3")
+    conn.execute("UPDATE marks SET read = 0")
+    conn.commit()
+    conn.close()
+    with StateStore(tmp_path) as store:
+        assert not store.get("2012.07810").read
+    assert checks == [1]
+    # Damage after a clean close is still found: the bytes changed.
+    path = tmp_path / "state.sqlite3"
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)
+    path.write_bytes(bytes(data))
+    with pytest.raises(StateCorruptError):
+        StateStore(tmp_path)
+    assert checks == [1, 1]
+    assert list(tmp_path.glob("state.sqlite3.corrupt*"))

@@ -373,6 +373,32 @@ class StateStore:
     def _set_wait(conn: sqlite3.Connection, seconds: float) -> None:
         conn.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
 
+    @property
+    def _checked_path(self) -> Path:
+        return self.path.with_name(DB_FILENAME + ".checked")
+
+    def _file_stamp(self) -> str | None:
+        """The database file's identity, size and change time, when it is
+        closed (no write-ahead log beside it); else None."""
+        try:
+            if os.path.lexists(f"{self.path}-wal"):
+                return None
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns}"
+
+    def _unchanged_since_clean_close(self) -> bool:
+        """Whether the file is as this class left it at its last clean close
+        (then it was checked when opened and written only through SQLite)."""
+        stamp = self._file_stamp()
+        if stamp is None:
+            return False
+        try:
+            return self._checked_path.read_bytes().decode("utf-8", "replace").strip() == stamp
+        except OSError:
+            return False
+
     def _precheck(self) -> None:
         """Check an existing file through a read-only connection.
 
@@ -380,7 +406,13 @@ class StateStore:
         ``-wal`` file of a damaged database; a read-only one leaves every byte
         as it was, so a damaged file is moved aside exactly as found.  Errors
         other than corruption are left for the real open to report.
+
+        ``PRAGMA quick_check`` reads the whole file (0.5 s for a million
+        marks), so it is skipped when the file is exactly as the last clean
+        close left it: any other write, a crash or a copy changes its stamp.
         """
+        if self._unchanged_since_clean_close():
+            return
         try:
             conn = self._connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         except sqlite3.Error:
@@ -513,6 +545,16 @@ class StateStore:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+                if not self.readonly:
+                    self._stamp_clean_close()
+
+    def _stamp_clean_close(self) -> None:
+        """Say how the file was left (see :meth:`_precheck`); never raises."""
+        stamp = self._file_stamp()
+        if stamp is None:  # another connection still has it open
+            return
+        with suppress(OSError):
+            fsutil.atomic_write_text(self._checked_path, stamp + "\n")
 
     def __enter__(self) -> StateStore:
         return self

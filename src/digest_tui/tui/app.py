@@ -2146,8 +2146,10 @@ def run_reader(
         value = app.run(headless=True, size=BENCH_SIZE) if _EXIT_WHEN_READY else app.run()
     finally:
         app._reader_closing = True
-        state.close()
         scanning = any(w.group == "scan" and not w.is_finished for w in app.workers)
         if not scanning:
             library.close()
+        # Last: the library's connections read the state too, and the state
+        # notes a clean close only once no connection has it open.
+        state.close()
     return int(value if value is not None else (app.return_code or 0))

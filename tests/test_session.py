@@ -379,3 +379,35 @@ def test_every_paper_in_an_order_read_before_is_shown_again_without_a_sort(
     insert_at_top(seeds_dir)
     session.library.scan(workers=1)
     assert session.take_derived(session.view_query()) is None  # another generation
+
+
+def test_read_marks_can_come_after_the_first_screen(session: ReadingSession) -> None:
+    """A million read marks take a second to load: the session starts with
+    the marks of what it shows and takes the rest later, without losing a
+    mark made in between."""
+    state = session.state
+    state.set_read_many(["2012.07810", "2012.07719", "2012.07001"], True)
+    session.load_marks(read=False)
+    assert not session.marks_complete and not session.marks.read
+    session.know_read(["2012.07810", "2012.07719", "9999.99999", None])
+    assert session.marks.read == {"2012.07810", "2012.07719"}
+    seq, read = state.read_snapshot()  # what the worker reads ...
+    state.set_read("2012.07719", False)  # ... then a mark made before it arrives
+    state.set_read("2012.07500", True)
+    session.complete_marks(seq, read)
+    assert session.marks_complete
+    assert session.marks.read == {"2012.07810", "2012.07001", "2012.07500"}
+    session.know_read(["2012.07719"])  # complete: nothing is read again
+    assert not session.marks.is_read("2012.07719")
+
+
+def test_a_first_unread_paper_is_found_before_the_read_marks_are_in(
+    session: ReadingSession,
+) -> None:
+    first, second = session.id_at(0), session.id_at(1)
+    assert first is not None and second is not None
+    session.state.set_read_many([first, second], True)
+    fresh = ReadingSession(session.library, session.state)  # a reader starting
+    fresh.load_marks(read=False)
+    assert show(fresh, first=True) == 2  # the marks of the head were read for it
+    assert {first, second} <= fresh.marks.read and not fresh.marks_complete

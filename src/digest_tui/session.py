@@ -292,6 +292,9 @@ class ReadingSession:
         self.library = library
         self.state = state
         self.marks = Marks()
+        #: False from ``load_marks(read=False)`` until :meth:`complete_marks`.
+        self.marks_complete = True
+        self._read_known: set[str] = set()  # ids whose read mark was read meanwhile
         self.view = view if view in VIEWS else "all"
         self.sort = sort if sort in SORTS else "digest"
         self.filter_text = ""
@@ -847,6 +850,7 @@ class ReadingSession:
         # whole view on the way to the first screen.
         head = [int(p) for p in result.pids[: end + _FIRST_UNREAD_SPAN]]
         ids = self.library.ids_of(head, result.generation)
+        self.know_read(ids)
         unread = [i is not None and not self.marks.is_read(i) for i in ids]
         if self.marks.watched:
             for index in range(min(end, len(head))):
@@ -859,11 +863,17 @@ class ReadingSession:
 
     # ------------------------------------------------------------ marks
 
-    def load_marks(self) -> None:
-        """Read every mark (at start); raises ``StateError``."""
+    def load_marks(self, *, read: bool = True) -> None:
+        """Read every mark (at start); raises ``StateError``.
+
+        With ``read=False`` the read marks are left for :meth:`complete_marks`
+        (a million of them take a second): until then the read marks of the
+        papers shown are read as they are shown (:meth:`know_read`)."""
         version = self.state.data_version()
         seq = self.state.change_seq()
-        read = self.state.ids_where(read=True)
+        read_ids = self.state.ids_where(read=True) if read else set()
+        self.marks_complete = read
+        self._read_known = set()
         starred = self.state.ids_where(starred=True)
         tagged: dict[str, set[str]] = {}
         for tag in dict(self.state.all_tags()):
@@ -872,12 +882,42 @@ class ReadingSession:
         self.state_version = version
         self._change_seq = seq
         self.last_closed = self.state.last_closed()
-        self.marks.read = read
+        self.marks.read = read_ids
         self.marks.starred = starred
         self.marks.tags = {}
         for paper_id, tags in tagged.items():
             self.marks.set_tags(paper_id, tags)
         self._unread = None
+        self.read_seq += 1
+
+    def know_read(self, ids: Iterable[str | None]) -> None:
+        """Before :meth:`complete_marks`: read the read marks of ``ids`` (the
+        papers about to be shown) from the state, once each."""
+        if self.marks_complete:
+            return
+        missing = [i for i in ids if i is not None and i not in self._read_known]
+        if not missing:
+            return
+        self._read_known.update(missing)
+        self.marks.read.update(self.state.read_among(missing))
+
+    def complete_marks(self, seq: int, read: set[str]) -> None:
+        """Every read mark, as of change number ``seq`` (read in a worker by
+        :meth:`StateStore.read_snapshot`), and then what changed after it
+        (the session's own marks among them).  Raises ``StateError``."""
+        if self.marks_complete:
+            return
+        _newest, changed = self.state.changed_since(seq)
+        for paper_id, mark in changed.items():
+            if mark.read:
+                read.add(paper_id)
+            else:
+                read.discard(paper_id)
+        self.marks.read = read
+        self.marks_complete = True
+        self._read_known = set()
+        self._unread = None
+        self._day_unread = None
         self.read_seq += 1
 
     def state_changed(self) -> bool:

@@ -773,6 +773,32 @@ class StateStore:
             joined = conn.execute(sql, params).fetchone()[0]
         return set(joined.split("\n")) if joined else set()
 
+    def read_among(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that are marked read."""
+        unique = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        with self._reading() as conn:
+            for chunk in self._chunks(unique):
+                marks = ",".join("?" * len(chunk))
+                # "+read": by the primary key, not by a scan of the read index.
+                sql = f"SELECT id FROM marks WHERE id IN ({marks}) AND +read = 1"
+                found.update(r[0] for r in conn.execute(sql, list(chunk)))
+        return found
+
+    def read_snapshot(self) -> tuple[int, set[str]]:
+        """The newest change number and every read id, as of one moment
+        (see :meth:`changed_since` for what changed after it)."""
+        with self._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM changelog").fetchone()[0])
+                joined = conn.execute(
+                    "SELECT group_concat(id, char(10)) FROM marks WHERE read = 1"
+                ).fetchone()[0]
+            finally:
+                conn.execute("COMMIT")
+        return seq, set(joined.split("\n")) if joined else set()
+
     def ids_with_tag(self, tag: str) -> set[str]:
         with self._reading() as conn:
             return {row[0] for row in conn.execute("SELECT id FROM tags WHERE tag = ?", (tag,))}

@@ -811,3 +811,26 @@ async def test_the_width_class_is_set_before_the_first_layout(
             await settle(pilot)
             assert wanted in seen[0] and other not in seen[0], seen
             assert wanted in app.screen.classes
+
+
+async def test_read_marks_read_after_the_first_paint_show_the_same_reader(
+    make_app: AppFactory, paths: Paths
+) -> None:
+    """The command reads the read marks after the first paint (a million
+    take a second): the cursor, the list's marks and a toggle are the same."""
+    second = SECOND_ID
+    with StateStore(paths.data_dir) as state:
+        state.set_read_many([FIRST_ID, second], True)
+    app = make_app()
+    app.read_marks_later = True
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.session.marks_complete, "every mark read")
+        assert index(app) == 2
+        assert app.marks.is_read(FIRST_ID) and app.marks.is_read(second)
+        info = app.query_one("#header").info  # type: ignore[attr-defined]
+        assert info.unread == 299
+        await pilot.press("k", "k", "r")  # back to the first paper: unread again
+        assert not app.marks.is_read(FIRST_ID)
+        with StateStore(paths.data_dir) as other:
+            assert not other.get(FIRST_ID).read

@@ -198,6 +198,10 @@ class DigestApp(App[int]):
         #: million of them stalls a key press for 0.3-0.9 s.  The command sets
         #: it; tests leave it off (a frozen test would keep its garbage).
         self.freeze_after_load = False
+        #: Whether the read marks are read after the first paint (a million of
+        #: them take a second on the UI thread); the papers shown meanwhile
+        #: have theirs read as they are drawn.  The command sets it.
+        self.read_marks_later = False
         self._opener = opener
         self._scan_on_start = scan_on_start
         self._state_poll_interval = state_poll_interval
@@ -236,6 +240,7 @@ class DigestApp(App[int]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        self._apply_breakpoints()  # before the widgets: nothing to restyle yet
         yield StatusHeader(id="header")
         yield FilterBar(id="filter-bar")
         with Horizontal(id="main"):
@@ -247,7 +252,13 @@ class DigestApp(App[int]):
     def _fetch_rows(self, pids: Sequence[int]) -> dict[int, Row]:
         """The list's rows, as of the index generation its pids were read at."""
         result = self.session.result
-        return self.library.rows(pids, generation=result.generation if result else None)
+        rows = self.library.rows(pids, generation=result.generation if result else None)
+        if not self.session.marks_complete:  # the read marks of what is drawn
+            try:
+                self.session.know_read([row.id for row in rows.values()])
+            except StateError:
+                pass  # drawn as unread until every mark is read
+        return rows
 
     @property
     def paper_list(self) -> PaperList:
@@ -305,7 +316,6 @@ class DigestApp(App[int]):
             self.screen.set_class(name == chosen, name)
 
     def on_mount(self) -> None:
-        self._apply_breakpoints()
         for problem in self.config.problems:
             self.notify(one_line(problem), severity="warning", markup=False, timeout=8)
         self._apply_keymap()
@@ -539,11 +549,34 @@ class DigestApp(App[int]):
 
     def _load_marks(self) -> None:
         try:
-            self.session.load_marks()
+            self.session.load_marks(read=not self.read_marks_later)
         except StateError as exc:
             self.notify(one_line(str(exc)), severity="error", markup=False)
-        if self.freeze_after_load:
+            return
+        if not self.session.marks_complete:
+            self.call_after_refresh(self._read_marks_worker)
+        elif self.freeze_after_load:
             gc.freeze()  # still freed by reference counting; only cycles stay
+
+    @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
+    def _read_marks_worker(self) -> None:
+        try:
+            seq, read = self.state.read_snapshot()
+        except StateError as exc:
+            self._from_thread(self.notify, one_line(str(exc)), severity="error", markup=False)
+            return
+        self._from_thread(self._marks_read, seq, read)
+
+    def _marks_read(self, seq: int, read: set[str]) -> None:
+        try:
+            self.session.complete_marks(seq, read)
+        except StateError as exc:
+            self.notify(one_line(str(exc)), severity="error", markup=False)
+            return
+        if self.freeze_after_load:
+            gc.freeze()
+        self.paper_list.refresh()
+        self._refresh_detail_marks()
 
     def _poll_state(self) -> None:
         """Pick up marks another digest-tui (or `digest-tui mark`) saved."""
@@ -2137,6 +2170,7 @@ def run_reader(
         sample_path=sample_dir(),
     )
     app.freeze_after_load = True
+    app.read_marks_later = True
     if first_open:
         app.scan_workers = None
     try:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -35,3 +36,18 @@ def seeds_dir(tmp_path: Path) -> Path:
     target = tmp_path / "digests"
     shutil.copytree(SEEDS, target)
     return target
+
+
+def sixty_days(root: Path) -> Path:
+    """60 days of one seed digest with shifted ids and dates, in ``root``
+    (more than the 50 files after which a first open used to build its
+    full-text index last)."""
+    root.mkdir()
+    text = (SEEDS / "004_ce29fc885a87ee68.txt").read_text(encoding="utf-8")
+    for day in range(1, 61):
+        date = (dt.date(2021, 1, 1) + dt.timedelta(days=day)).isoformat()
+        body = text.replace("2020-11-22", date)
+        body = body.replace("arxiv.org/abs/2011.10", f"arxiv.org/abs/2101.{day:02d}")
+        body = body.replace("arxiv.org/pdf/2011.10", f"arxiv.org/pdf/2101.{day:02d}")
+        (root / f"{date}.md").write_text(body, encoding="utf-8")
+    return root

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import shutil
@@ -13,7 +12,7 @@ from digest_tui import parsing
 from digest_tui.library import Library, index_path_for
 from digest_tui.state import StateStore
 
-from .conftest import CORPUS, SEEDS
+from .conftest import CORPUS, SEEDS, sixty_days
 
 
 def open_lib(root: Path, tmp_path: Path, **kw) -> Library:
@@ -297,16 +296,7 @@ def test_text_search_falls_back_to_substrings_while_fts_builds(
 
 
 def test_first_open_commits_in_batches_newest_first(tmp_path: Path) -> None:
-    root = tmp_path / "many"
-    root.mkdir()
-    text = (SEEDS / "004_ce29fc885a87ee68.txt").read_text(encoding="utf-8")
-    # 60 days of the same digest with shifted ids and dates.
-    for day in range(1, 61):
-        date = (dt.date(2021, 1, 1) + dt.timedelta(days=day)).isoformat()
-        body = text.replace("2020-11-22", date)
-        body = body.replace("arxiv.org/abs/2011.10", f"arxiv.org/abs/2101.{day:02d}")
-        body = body.replace("arxiv.org/pdf/2011.10", f"arxiv.org/pdf/2101.{day:02d}")
-        (root / f"{date}.md").write_text(body, encoding="utf-8")
+    root = sixty_days(tmp_path / "many")
     seen_dates: list[str] = []
     with open_lib(root, tmp_path) as lib:
 

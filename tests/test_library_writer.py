@@ -3,32 +3,17 @@ crosses from the parsing workers, the page caches."""
 
 from __future__ import annotations
 
-import datetime as dt
 import pickle
 from pathlib import Path
 
 from digest_tui import library
 from digest_tui.library import Library, index_path_for
 
-from .conftest import SEEDS
+from .conftest import sixty_days
 
 
 def open_lib(root: Path, tmp_path: Path) -> Library:
     return Library(index_path_for(tmp_path / "cache", [root]), [root])
-
-
-def _sixty_days(root: Path) -> Path:
-    """60 days of one digest with shifted ids and dates (more than the 50
-    files after which a first open used to build its full-text index last)."""
-    root.mkdir()
-    text = (SEEDS / "004_ce29fc885a87ee68.txt").read_text(encoding="utf-8")
-    for day in range(1, 61):
-        date = (dt.date(2021, 1, 1) + dt.timedelta(days=day)).isoformat()
-        body = text.replace("2020-11-22", date)
-        body = body.replace("arxiv.org/abs/2011.10", f"arxiv.org/abs/2101.{day:02d}")
-        body = body.replace("arxiv.org/pdf/2011.10", f"arxiv.org/pdf/2101.{day:02d}")
-        (root / f"{date}.md").write_text(body, encoding="utf-8")
-    return root
 
 
 def _fts_matches(lib: Library, words: str) -> int:
@@ -41,7 +26,7 @@ def _fts_matches(lib: Library, words: str) -> int:
 
 
 def test_a_first_open_is_searchable_by_words_at_every_commit(tmp_path: Path) -> None:
-    root = _sixty_days(tmp_path / "many")
+    root = sixty_days(tmp_path / "many")
     seen: list[tuple[bool, int, int]] = []
     with open_lib(root, tmp_path) as lib:
 

@@ -411,3 +411,19 @@ def test_a_first_unread_paper_is_found_before_the_read_marks_are_in(
     fresh.load_marks(read=False)
     assert show(fresh, first=True) == 2  # the marks of the head were read for it
     assert {first, second} <= fresh.marks.read and not fresh.marks_complete
+
+
+def test_the_paper_the_cursor_comes_to_has_its_read_mark_before_every_mark_is_in(
+    session: ReadingSession,
+) -> None:
+    """A jump past what is drawn (the palette's jump to a paper) must not show
+    or toggle a read paper as unread."""
+    far = session.id_at(250)
+    assert far is not None
+    session.state.set_read(far, True)
+    fresh = ReadingSession(session.library, session.state)
+    fresh.load_marks(read=False)
+    show(fresh)
+    assert not fresh.marks.is_read(far)  # not drawn, not the head of the day
+    fresh.move(250)
+    assert fresh.current_id == far and fresh.marks.is_read(far)

@@ -739,6 +739,9 @@ class ReadingSession:
         if paper_id != self.current_id or (paper_id is not None and self.current_paper is None):
             self.current_id = paper_id
             self.current_paper = self.library.paper_by_id(paper_id) if paper_id else None
+            # Its read mark is known before it is shown or toggled, even when
+            # the read marks are still being read (a jump past what is drawn).
+            self.know_read([paper_id])
         return self.current_paper
 
     def day_starts(self) -> list[int]:

@@ -766,12 +766,8 @@ class StateStore:
             clauses.append("starred = ?")
             params.append(int(starred))
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        # One string split here, not a row a paper: a million read ids in
-        # 0.96 s instead of 1.47 s.  Ids are arXiv ids: never a line break.
-        sql = f"SELECT group_concat(id, char(10)) FROM marks{where}"
         with self._reading() as conn:
-            joined = conn.execute(sql, params).fetchone()[0]
-        return set(joined.split("\n")) if joined else set()
+            return _ids_joined(conn, where, params)
 
     def read_among(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that are marked read."""
@@ -792,12 +788,10 @@ class StateStore:
             conn.execute("BEGIN")
             try:
                 seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM changelog").fetchone()[0])
-                joined = conn.execute(
-                    "SELECT group_concat(id, char(10)) FROM marks WHERE read = 1"
-                ).fetchone()[0]
+                read = _ids_joined(conn, " WHERE read = 1", [])
             finally:
                 conn.execute("COMMIT")
-        return seq, set(joined.split("\n")) if joined else set()
+        return seq, read
 
     def ids_with_tag(self, tag: str) -> set[str]:
         with self._reading() as conn:
@@ -1163,6 +1157,15 @@ def _clean_tag(tag: str) -> str:
     if not clean:
         raise ValueError(f"tag must be a non-empty string, not {tag!r}")
     return clean
+
+
+def _ids_joined(conn: sqlite3.Connection, where: str, params: Sequence[object]) -> set[str]:
+    """The ids of ``marks`` rows matching ``where``, read as one string split
+    here, not a row a paper (a million read ids in 0.96 s instead of 1.47 s).
+    Ids are arXiv ids: never a line break."""
+    sql = f"SELECT group_concat(id, char(10)) FROM marks{where}"
+    joined = conn.execute(sql, list(params)).fetchone()[0]
+    return set(joined.split("\n")) if joined else set()
 
 
 def _mark_from_row(row: Sequence[object], tags: set[str] | None) -> Mark:

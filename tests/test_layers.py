@@ -109,6 +109,35 @@ def test_the_reader_freezes_what_it_loaded_at_start(seeds_dir, tmp_path) -> None
     assert frozen > 1000
 
 
+def test_the_reader_collects_no_garbage_until_its_first_paint(seeds_dir, tmp_path) -> None:
+    """The launch builds long-lived objects only: the cyclic collector is off
+    while the screen is composed and on again (with them frozen) once the
+    first screen is painted."""
+    code = (
+        "import gc, os, sys\n"
+        "os.environ['DIGEST_TUI_EXIT_WHEN_READY'] = 'list'\n"
+        "from digest_tui.cli import main\n"
+        "import digest_tui.tui.app as A\n"
+        "seen = {}\n"
+        "compose = A.DigestApp.compose\n"
+        "def wrapped(self):\n"
+        "    seen['compose'] = gc.isenabled()\n"
+        "    return compose(self)\n"
+        "A.DigestApp.compose = wrapped\n"
+        "resume = A.DigestApp._resume_gc\n"
+        "def resumed(self):\n"
+        "    resume(self)\n"
+        "    seen['painted'] = gc.isenabled()\n"
+        "A.DigestApp._resume_gc = resumed\n"
+        f"rc = main([{str(seeds_dir)!r}, '--cache-dir', {str(tmp_path / 'c')!r},"
+        f" '--data-dir', {str(tmp_path / 'd')!r}])\n"
+        "print('seen:', seen['compose'], seen['painted'], gc.isenabled())\n"
+        "sys.exit(rc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("seen:")[1].split() == ["False", "True", "True"]
+
+
 def test_a_reader_that_quits_leaves_its_state_noted_as_closed_cleanly(seeds_dir, tmp_path) -> None:
     """Its next start then skips the state's integrity check (a read of the
     whole file: 0.5 s for a million marks)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -655,6 +656,11 @@ def cmd_paths(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    # The launch builds a great many long-lived objects (Textual's modules,
+    # styles, widgets) and no garbage worth a collection: the collector would
+    # walk them all several times before the first paint (a sixth of a warm
+    # start).  The reader resumes it after its first paint.
+    gc.disable()
     paths, config = _resolve(args)
     roots, is_sample = _digest_roots(args.paths, config, for_reader=True)
     from digest_tui.tui.app import run_reader  # type: ignore[import-untyped,unused-ignore]

@@ -152,6 +152,9 @@ class DigestApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "digest-tui"
+    # The list has the focus from the start: focusing the filter first (the
+    # first focusable widget) and then moving away restyled both at launch.
+    AUTO_FOCUS = "#paper-list"
     COMMANDS = App.COMMANDS | {ActionCommands, ReaderCommands, JumpToPaper}
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
@@ -202,6 +205,10 @@ class DigestApp(App[int]):
         #: them take a second on the UI thread); the papers shown meanwhile
         #: have theirs read as they are drawn.  The command sets it.
         self.read_marks_later = False
+        #: Whether the command paused the cyclic garbage collector for the
+        #: launch (see cli.cmd_open): it is resumed after the first paint, with
+        #: what the launch built frozen out of its sight.
+        self.resume_gc_after_paint = False
         self._opener = opener
         self._scan_on_start = scan_on_start
         self._state_poll_interval = state_poll_interval
@@ -331,6 +338,8 @@ class DigestApp(App[int]):
                 markup=False,
                 timeout=10,
             )
+        if self.resume_gc_after_paint:
+            self.call_after_refresh(self._resume_gc)
         # The first screen of the list is read first; the check of the folders
         # for new digests (mostly stat calls, which release the GIL) then runs
         # beside the first paint.
@@ -557,6 +566,16 @@ class DigestApp(App[int]):
             self.call_after_refresh(self._read_marks_worker)
         elif self.freeze_after_load:
             gc.freeze()  # still freed by reference counting; only cycles stay
+
+    def _resume_gc(self) -> None:
+        """The first screen is painted: collect cycles again.
+
+        What the launch built (modules, styles, widgets) lives as long as the
+        reader, so it is frozen first: later collections do not walk it.
+        """
+        self.resume_gc_after_paint = False
+        gc.freeze()
+        gc.enable()
 
     @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
     def _read_marks_worker(self) -> None:
@@ -2157,7 +2176,7 @@ def run_reader(
         state.close()
         print(f"digest-tui: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_STORE
-    first_open = library.count() == 0
+    first_open = library.is_empty()
     if first_open:  # many files to parse: worker processes pay off
         _start_process_helpers()
     app = DigestApp(
@@ -2171,6 +2190,7 @@ def run_reader(
     )
     app.freeze_after_load = True
     app.read_marks_later = True
+    app.resume_gc_after_paint = not gc.isenabled()
     if first_open:
         app.scan_workers = None
     try:
@@ -2179,6 +2199,7 @@ def run_reader(
         # to 80x24, laying the screen out twice).
         value = app.run(headless=True, size=BENCH_SIZE) if _EXIT_WHEN_READY else app.run()
     finally:
+        gc.enable()
         app._reader_closing = True
         scanning = any(w.group == "scan" and not w.is_finished for w in app.workers)
         if not scanning:

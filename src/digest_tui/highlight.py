@@ -14,7 +14,7 @@ character offsets for the widgets to style.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from digest_tui.query import QueryError, parse_query
 
@@ -57,8 +57,7 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-@dataclass(slots=True, frozen=True)
-class Highlights:
+class Highlights(NamedTuple):
     """The folded words and phrases to show in each field."""
 
     title: tuple[str, ...] = ()

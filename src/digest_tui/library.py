@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import dataclasses
 import datetime as dt
 import functools
 import glob
@@ -75,7 +74,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from digest_tui import fsutil, library_sql, links
 from digest_tui.models import PARSER_VERSION, Appearance, Paper, ParseResult, ParseWarning
@@ -217,8 +216,7 @@ class ScanReport:
         return bool(self.files_parsed or self.files_removed)
 
 
-@dataclass(slots=True, frozen=True)
-class _Part:
+class _Part(NamedTuple):
     """What a scan stores of one file: all of it, or one part of a large
     e-mail (its first, its last, or one between)."""
 
@@ -232,8 +230,7 @@ class _Part:
     last: bool = True
 
 
-@dataclass(slots=True, frozen=True)
-class Row:
+class Row(NamedTuple):
     """What the paper list shows of one paper."""
 
     pid: int
@@ -1722,9 +1719,7 @@ class Library:
             by_id = {i: p for p, i in zip(pids, ids, strict=True) if i is not None}
             found = self._rows_where("arxiv_id", list(by_id))
             return {
-                by_id[r.id]: dataclasses.replace(r, pid=by_id[r.id])
-                for r in found.values()
-                if r.id in by_id
+                by_id[r.id]: r._replace(pid=by_id[r.id]) for r in found.values() if r.id in by_id
             }
         return self._rows_where("pid", list(pids))
 

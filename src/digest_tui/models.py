@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 #: Bumped whenever a parser's output changes (a new one re-parses every file).
 #: Defined here, not in digest_tui.parsing, so that checking an index is up to
@@ -57,8 +58,7 @@ class Paper:
     affiliations: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(slots=True, frozen=True)
-class ParseWarning:
+class ParseWarning(NamedTuple):
     """A problem found while parsing; never fatal to other entries or files."""
 
     source: str

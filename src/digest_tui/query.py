@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from digest_tui.text import one_line
 
@@ -60,8 +61,7 @@ class QueryError(ValueError):
     """A query that cannot be understood; ``str()`` is a one-line message."""
 
 
-@dataclass(frozen=True)
-class WatchList:
+class WatchList(NamedTuple):
     """Authors and keywords the user follows (``is:watched``).
 
     An author matches as a phrase in the authors (``"Geoffrey Hinton"``), a
@@ -84,8 +84,7 @@ class WatchList:
         return bool(self.clean_authors() or self.clean_keywords())
 
 
-@dataclass(slots=True, frozen=True)
-class DateRange:
+class DateRange(NamedTuple):
     """The digest days a ``date:`` term matches: ``first`` to ``last``
     inclusive, either open (None); or the newest digest day (``latest``)."""
 
@@ -94,8 +93,7 @@ class DateRange:
     latest: bool = False
 
 
-@dataclass(slots=True, frozen=True)
-class Term:
+class Term(NamedTuple):
     """One term of a query.
 
     ``field`` is None (words anywhere in the text) or a :data:`FIELDS` value.

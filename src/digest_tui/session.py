@@ -28,7 +28,7 @@ import threading
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from digest_tui.highlight import Highlights, highlights_for
 from digest_tui.library import FID_BITS, POS_BITS, Library, SearchResult, _generation
@@ -181,8 +181,7 @@ class MarkAllPlan:
     partial: bool
 
 
-@dataclass(slots=True, frozen=True)
-class Counts:
+class Counts(NamedTuple):
     unread: int | None = None
     starred: int | None = None
 

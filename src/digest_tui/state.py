@@ -60,10 +60,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar, TypeVar
+from typing import ClassVar, NamedTuple, TypeVar
 
 from digest_tui import fsutil
 
@@ -86,8 +85,7 @@ BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500  # ids per IN (...) query; far below SQLite's variable limit
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     """Everything the user has recorded about one paper."""
 
     id: str
@@ -104,8 +102,7 @@ class Mark:
 FIELDS = ("read", "starred", "note", "tag")
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One field of one paper set to a value at a time (unix seconds).
 
     ``field`` is one of :data:`FIELDS`.  ``value`` is a bool for ``read``,

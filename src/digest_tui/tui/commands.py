@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -183,7 +182,7 @@ def title_query(text: str) -> Query | None:
         return None
     if not query:
         return None
-    terms = [replace(t, field="title") if t.field is None else t for t in query.terms]
+    terms = [t._replace(field="title") if t.field is None else t for t in query.terms]
     return Query(query.text, terms)
 
 

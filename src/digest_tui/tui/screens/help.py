@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -15,8 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-@dataclass(slots=True, frozen=True)
-class KeyHelp:
+class KeyHelp(NamedTuple):
     """One line of the help screen."""
 
     keys: str

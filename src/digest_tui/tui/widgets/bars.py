@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len
 from rich.console import RenderableType
@@ -20,8 +19,7 @@ from digest_tui.text import one_line
 from digest_tui.tui.widgets.styling import ComponentStyles
 
 
-@dataclass(slots=True, frozen=True)
-class HeaderInfo:
+class HeaderInfo(NamedTuple):
     """What the header line shows."""
 
     view: str = "All"

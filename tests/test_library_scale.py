@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from digest_tui import cli, library, links, parsing
-from digest_tui.library import Library, ScanReport, index_path_for
+from digest_tui.library import SCHEMA_VERSION, Library, ScanReport, index_path_for
 from digest_tui.parsing import arxiv_email
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,7 +185,8 @@ def test_an_index_of_schema_6_is_rebuilt(seeds_dir: Path, tmp_path: Path) -> Non
         assert lib.count() == 301
         assert lib.search("plain text of schema").pids.tolist() == []
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "7"
+        schema = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0]
+    assert schema == str(SCHEMA_VERSION)
 
 
 def test_a_phrase_is_its_words_in_order(tmp_path: Path) -> None:

@@ -25,8 +25,9 @@ connection's page cache is 16 MB (:data:`_CACHE_KIB`), and
 :meth:`Library.iter_search` reads a result from a cursor.
 
 The schema (:data:`_SCHEMA`; a new :data:`SCHEMA_VERSION` rebuilds an old
-index from the digests) and what each part costs at 1,000,000 papers (400
-generated daily e-mails, 1.69 GB: ``benchmarks/scale.py``; 16 KiB pages):
+index from the digests, unless it is one :data:`_UPGRADABLE` in place) and
+what each part costs at 1,000,000 papers (400 generated daily e-mails,
+1.69 GB: ``benchmarks/scale.py``; 16 KiB pages):
 
 ==================  ========  =================================================
 part                size      what it holds
@@ -42,13 +43,20 @@ papers_fts          454 MB    FTS5 over title, authors, abstract, categories,
                               size; a phrase is checked row by row)
 papers_scan         52 MB     (pid, arxiv_id, categories): what filters without
                               words read, in display order
+fts_terms           2.5 MB    every word of the full-text index (195,034) and
+                              in about how many papers: a prefix being typed
+                              is searched as the words it stands for (0.5 ms
+                              for ``met`` against 56 ms); read from
+                              ``fts5vocab`` once (2.3 s), then each scan adds
+                              the words of what it indexes (about 30 us a
+                              paper: 0.07 s for a day of 2,500)
 arxiv_id (unique)   39 MB     arXiv id -> paper
 appearances         129 MB    where each paper was listed (file, place, date,
                               digest category), with its indexes by (pid, date)
                               and (date, pid) and its key (fid, position)
 files, meta,        < 1 MB    one row a digest file; settings; renumbered pids
 pid_log                       (see below)
-total               1,644 MB  0.97x the digests' bytes (before: 3,096 MB, 1.83x)
+total               1,647 MB  0.97x the digests' bytes (before: 3,096 MB, 1.83x)
 ==================  ========  =================================================
 """
 
@@ -80,7 +88,11 @@ from digest_tui import fsutil, library_sql, links
 from digest_tui.models import PARSER_VERSION, Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
+#: Older schemas an index is brought up to date from, in place: all they lack
+#: is what ``_SCHEMA`` creates when missing (7: the list of words,
+#: ``fts_terms``, filled in by the next scan).  Any other is rebuilt.
+_UPGRADABLE = frozenset({"7"})
 AUTHOR_SEP = "\n"
 #: The largest digest file read (the config's ``max_digest_mb``); larger ones
 #: are skipped with a warning naming the setting.
@@ -164,7 +176,19 @@ CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5 (
     content='papers_fts_text', content_rowid='pid', detail=column,
     tokenize="unicode61 remove_diacritics 2"
 );
+-- Every word of the full-text index, and in about how many papers: a
+-- prefix being typed is searched as the words it stands for (see
+-- Library._expander).  meta.fts_terms is the generation it has every word
+-- of; at any other, prefixes are searched as prefixes.  Words no paper has
+-- any more may stay.
+CREATE TABLE IF NOT EXISTS fts_terms (
+    term TEXT PRIMARY KEY,
+    docs INTEGER NOT NULL
+) WITHOUT ROWID;
 """
+
+#: The tokenizer of ``papers_fts``, for the tables that read words as it does.
+_TOKENIZE = "tokenize='unicode61 remove_diacritics 2'"
 
 _FTS_COLUMNS = ("title", "authors", "abstract", "categories")
 _PAPER_COLUMNS = (
@@ -330,6 +354,37 @@ def date_of_key(pid: int) -> str:
     return _date_of_day(MAX_DAY - (pid >> (FID_BITS + POS_BITS)))
 
 
+def _token_of(conn: sqlite3.Connection, word: str) -> str | None:
+    """The token the full-text index makes of ``word``, read by an FTS5 table
+    in memory with its tokenizer (case and diacritics as it folds them); None
+    unless it is exactly one."""
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.dt_word USING fts5"
+        f" (body, content='', detail=none, {_TOKENIZE})"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.dt_word_terms USING fts5vocab (temp, dt_word, row)"
+    )
+    conn.execute("INSERT INTO temp.dt_word (rowid, body) VALUES (1, ?)", (word,))
+    try:
+        tokens = [r[0] for r in conn.execute("SELECT term FROM temp.dt_word_terms LIMIT 2")]
+    finally:
+        conn.execute("INSERT INTO temp.dt_word (dt_word) VALUES ('delete-all')")
+    return tokens[0] if len(tokens) == 1 else None
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The first text after every text that starts with ``prefix``, in
+    SQLite's order (that of the UTF-8 bytes, so of the code points); None
+    past the last code point."""
+    last = ord(prefix[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # no text holds a surrogate
+        last = 0xE000
+    if last > 0x10FFFF:
+        return None
+    return prefix[:-1] + chr(last)
+
+
 def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
     """A cursor giving tuples (a million pids are read in half the time)."""
     cur = conn.cursor()
@@ -479,6 +534,18 @@ PART_PAPERS = 500
 #: The same for the newest digest of a scan, whose first part is the first
 #: screen of a first open (100 papers: 30 ms to parse on one core).
 HEAD_PART_PAPERS = 100
+
+#: Papers a scan adds the words of to ``fts_terms`` one transaction at a
+#: time, whatever the size of the index; past them, only while that costs
+#: less than reading the words of the whole index again: a paper read on its
+#: own costs about 10 times as much (20-30 us against 2.3 us a paper of the
+#: index).
+TERMS_INCREMENTAL_MIN = 20_000
+TERMS_INCREMENTAL_COST = 10
+#: While ``fts_terms`` is rebuilt, the scan's progress is called every
+#: ``_TERMS_TICK_S`` seconds, looked at every ``_TERMS_TICK_OPS`` SQLite steps.
+_TERMS_TICK_S = 0.25
+_TERMS_TICK_OPS = 100_000
 
 
 def _read_and_parse_parts(
@@ -858,6 +925,14 @@ class Library:
         self._digest_cats: dict[int, tuple[int, frozenset[str]]] = {}
         self._closed = False
         self._gen = 0  # the generation of the write transaction under way
+        # The list of words (fts_terms) is kept up to date in the write
+        # transaction under way (it was complete when it began), from the
+        # text it gives the full-text index (_terms_text); _terms_tokenized
+        # papers so far in this scan (see _keep_terms).
+        self._terms_live = False
+        self._terms_text: list[str] = []
+        self._terms_tokenized = 0
+        self._terms_papers: int | None = None
         self.max_digest_bytes = max_digest_bytes
         #: One line for each thing the user should know (an index rebuilt);
         #: :meth:`take_notices` empties it.
@@ -1038,9 +1113,9 @@ class Library:
         if "meta" not in tables:
             return False
         row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is None or row[0] != str(SCHEMA_VERSION):
+        if row is None:
             return False
-        return True
+        return row[0] == str(SCHEMA_VERSION) or row[0] in _UPGRADABLE
 
     def _attach_state(self, conn: sqlite3.Connection) -> None:
         """Attach the state database read-only as ``st`` (for ``is:`` and ``tag:``).
@@ -1170,11 +1245,14 @@ class Library:
                 changed.append(path)
         report.files_seen = len(on_disk)
         self._scanned = True
+        self._terms_tokenized, self._terms_papers = 0, None
         removed = [known[p][3] for p in known if p not in on_disk]
         if not changed and not removed:
             with self._write_lock:
                 if self._fts_pending():  # stopped after its last file, before the rebuild
                     self._build_fts()
+                # An index of schema 7, or a scan stopped before it.
+                self._build_terms(None if progress is None else lambda: progress(0, 0))
             report.seconds = time.perf_counter() - started
             return report
         changed.sort(reverse=True)
@@ -1245,7 +1323,9 @@ class Library:
         if defer_fts:
             with self._write_lock:
                 self._build_fts()
-        with self._write_lock:  # the writer's page cache is not needed until the next scan
+        with self._write_lock:
+            self._build_terms(None if progress is None else lambda: progress(done, total))
+            # The writer's page cache is not needed until the next scan.
             self._writer.execute("PRAGMA shrink_memory")
         report.seconds = time.perf_counter() - started
         return report
@@ -1271,6 +1351,7 @@ class Library:
         try:
             self._writer.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
             self._set_meta("fts_ready", "1")
+            self._writer.execute("DELETE FROM meta WHERE key='fts_terms'")  # built again after
             self._writer.execute("COMMIT")
         except BaseException:
             self._writer.execute("ROLLBACK")
@@ -1339,6 +1420,9 @@ class Library:
         row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         self._gen = (int(row[0]) if row is not None else 0) + 1
         self._set_meta("generation", str(self._gen))
+        terms = conn.execute("SELECT value FROM meta WHERE key='fts_terms'").fetchone()
+        self._terms_live = terms is not None and terms[0] == str(self._gen - 1)
+        self._terms_text = []
 
     def _prune_pid_log(self) -> None:
         """Forget renumberings no open list can still hold (many scans ago)."""
@@ -1356,6 +1440,7 @@ class Library:
                 conn.execute("DELETE FROM appearances WHERE fid=?", (fid,))
                 conn.execute("DELETE FROM files WHERE fid=?", (fid,))
             self._refresh_papers(affected)
+            self._keep_terms()
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -1379,6 +1464,7 @@ class Library:
             self._prune_pid_log()
             for part in batch:
                 added += self._store_file(part, ids, defer_fts)
+            self._keep_terms()
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -1489,6 +1575,8 @@ class Library:
                 " VALUES (?,?,?,?,?)",
                 fts_rows,
             )
+            if self._terms_live:
+                self._terms_text.extend(" ".join(map(str, r[1:])) for r in fts_rows)
         conn.executemany(
             "INSERT OR REPLACE INTO appearances (fid, pid, date, category, line, position)"
             " VALUES (?,?,?,?,?,?)",
@@ -1516,11 +1604,115 @@ class Library:
                 self._fts_insert(pid, merged)
 
     def _fts_insert(self, pid: int, values: Sequence[object]) -> None:
+        fts = _fts_values(values)
         self._writer.execute(
             "INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
             " VALUES (?,?,?,?,?)",
-            (pid, *_fts_values(values)),
+            (pid, *fts),
         )
+        if self._terms_live:
+            self._terms_text.append(" ".join(map(str, fts)))
+
+    # -- the list of words (fts_terms) -----------------------------------------
+
+    def _keep_terms(self) -> None:
+        """Add the words of the text this write transaction gave the
+        full-text index to ``fts_terms``, which is then complete at its
+        generation; unless it was not complete when it began, or this scan
+        gave it more papers than its whole rebuild would read (it is then
+        rebuilt at the end of the scan: :meth:`_build_terms`).
+
+        The text is read by an FTS5 table of its own in memory, with the same
+        tokenizer (20-30 us a paper, against 2.3 us a paper of the whole
+        index for a rebuild); a word gets the papers that have it added to
+        its count (a paper given again, merged or renumbered, counts twice:
+        the counts are for choosing a query, see
+        :func:`digest_tui.library_sql.expansion`).
+        """
+        if not self._terms_live:
+            return
+        texts, self._terms_text = self._terms_text, []
+        conn = self._writer
+        if texts:
+            self._terms_tokenized += len(texts)
+            if self._terms_tokenized > TERMS_INCREMENTAL_MIN:
+                if self._terms_papers is None:
+                    self._terms_papers = int(
+                        conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+                    )
+                if self._terms_tokenized * TERMS_INCREMENTAL_COST > self._terms_papers:
+                    self._terms_live = False
+                    return
+            conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.dt_new_text USING fts5"
+                f" (body, content='', detail=none, {_TOKENIZE})"
+            )
+            conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.dt_new_terms"
+                " USING fts5vocab (temp, dt_new_text, row)"
+            )
+            conn.executemany("INSERT INTO temp.dt_new_text (body) VALUES (?)", zip(texts))
+            conn.execute(
+                "INSERT INTO fts_terms (term, docs) SELECT term, doc FROM temp.dt_new_terms"
+                " WHERE 1 ON CONFLICT (term) DO UPDATE SET docs = docs + excluded.docs"
+            )
+            conn.execute("INSERT INTO temp.dt_new_text (dt_new_text) VALUES ('delete-all')")
+        self._set_meta("fts_terms", str(self._gen))
+
+    def _build_terms(self, tick: Callable[[], None] | None = None) -> None:
+        """Fill ``fts_terms`` from the full-text index, unless it is complete
+        already (meta ``fts_terms`` is the generation): every word with the
+        number of papers that have it, read by ``fts5vocab`` (2.3 s at a
+        million papers: it reads the list of every word).
+
+        One transaction; ``tick`` (the scan's progress, unchanged) is called
+        every quarter of a second meanwhile: what it raises stops the build
+        (the reader closing) and is raised here.
+        """
+        conn = self._writer
+        generation = str(_generation(conn))
+        row = conn.execute("SELECT value FROM meta WHERE key='fts_terms'").fetchone()
+        if row is not None and row[0] == generation:
+            return
+        stopped: list[BaseException] = []
+        last = time.monotonic()
+
+        def check() -> int:
+            nonlocal last
+            now = time.monotonic()
+            if tick is None or now - last < _TERMS_TICK_S:
+                return 0
+            last = now
+            try:
+                tick()
+            except BaseException as exc:  # raised again below, once SQLite stopped
+                stopped.append(exc)
+                return 1
+            return 0
+
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.dt_fts_terms"
+            " USING fts5vocab (main, papers_fts, row)"
+        )
+        try:
+            conn.set_progress_handler(check, _TERMS_TICK_OPS)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                generation = str(_generation(conn))
+                conn.execute("DELETE FROM fts_terms")
+                conn.execute(
+                    "INSERT INTO fts_terms (term, docs) SELECT term, doc FROM temp.dt_fts_terms"
+                )
+                self._set_meta("fts_terms", generation)
+            finally:
+                conn.set_progress_handler(None, 0)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # an interrupted INSERT rolls it back itself
+                conn.execute("ROLLBACK")
+            if stopped:
+                raise stopped[0] from None
+            raise
 
     def _fts_delete(self, pid: int, values: Sequence[object]) -> None:
         self._writer.execute(
@@ -1601,21 +1793,13 @@ class Library:
             raise ValueError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
         q = parse_query(query) if isinstance(query, str) else query
         fts = self.fts_ready
-        watch = self.watch
         pids: array[int] = array("q")
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = library_sql.select_sql(
-                q,
-                state_available=self._state_for(conn, q.needs_state),
-                fts=fts,
-                limit=limit,
-                watch=watch,
-                sort=sort,
-                digest_categories=self._digest_categories(conn, q),
-            )
-            # One read transaction: the pids and the generation they belong to.
+            # One read transaction: the pids, the generation they belong to
+            # and the words prefixes stand for.
             conn.execute("BEGIN")
             try:
+                sql, params = self._select_sql(conn, q, fts=fts, limit=limit, sort=sort)
                 generation = _generation(conn)
                 cur = _plain_cursor(conn)  # tuples, not Rows: half the time a row
                 try:
@@ -1657,17 +1841,9 @@ class Library:
     def _cursor_pids(self, q: Query, limit: int | None, sort: str) -> Iterator[list[int]]:
         fts = self.fts_ready
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = library_sql.select_sql(
-                q,
-                state_available=self._state_for(conn, q.needs_state),
-                fts=fts,
-                limit=limit,
-                watch=self.watch,
-                sort=sort,
-                digest_categories=self._digest_categories(conn, q),
-            )
             conn.execute("BEGIN")
             try:
+                sql, params = self._select_sql(conn, q, fts=fts, limit=limit, sort=sort)
                 cur = _plain_cursor(conn)
                 try:
                     cur.execute(sql, params)
@@ -1684,14 +1860,79 @@ class Library:
         q = parse_query(query) if isinstance(query, str) else query
         fts = self.fts_ready
         with self._read(needs_state=q.needs_state) as conn:
-            sql, params = library_sql.select_sql(
-                q,
-                state_available=self._state_for(conn, q.needs_state),
-                fts=fts,
-                watch=self.watch,
-                digest_categories=self._digest_categories(conn, q),
+            conn.execute("BEGIN")
+            try:
+                sql, params = self._select_sql(conn, q, fts=fts)
+                return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+            finally:
+                conn.execute("COMMIT")
+
+    @_guarded
+    def explain(
+        self, query: Query | str = "", *, limit: int | None = None, sort: str = "digest"
+    ) -> tuple[str, list[object]]:
+        """The SQL and parameters :meth:`search` would run for ``query`` now
+        (the full-text expression is the first parameter of a query with
+        words): what a test or a benchmark looks at."""
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
+        q = parse_query(query) if isinstance(query, str) else query
+        fts = self.fts_ready
+        with self._read(needs_state=q.needs_state) as conn:
+            conn.execute("BEGIN")
+            try:
+                return self._select_sql(conn, q, fts=fts, limit=limit, sort=sort)
+            finally:
+                conn.execute("COMMIT")
+
+    def _select_sql(
+        self,
+        conn: sqlite3.Connection,
+        q: Query,
+        *,
+        fts: bool,
+        limit: int | None = None,
+        sort: str = "digest",
+    ) -> tuple[str, list[object]]:
+        """:func:`digest_tui.library_sql.select_sql` of ``q`` for a reader
+        connection, in the read transaction its query will run in (the
+        words a prefix stands for are read at the same moment)."""
+        return library_sql.select_sql(
+            q,
+            state_available=self._state_for(conn, q.needs_state),
+            fts=fts,
+            limit=limit,
+            watch=self.watch,
+            sort=sort,
+            digest_categories=self._digest_categories(conn, q),
+            expand=self._expander(conn) if fts else None,
+        )
+
+    @staticmethod
+    def _expander(conn: sqlite3.Connection) -> library_sql.Expander:
+        """The words of the index a prefix stands for, as this connection's
+        read transaction sees them (see :func:`digest_tui.library_sql.expansion`):
+        looked up in ``fts_terms`` when it is complete at this generation, else
+        None (the prefix is searched as a prefix)."""
+        complete: list[bool] = []
+
+        def expand(word: str) -> list[str] | None:
+            if not complete:
+                row = conn.execute("SELECT value FROM meta WHERE key='fts_terms'").fetchone()
+                complete.append(row is not None and row[0] == str(_generation(conn)))
+            if not complete[0]:
+                return None
+            token = word if word.isascii() else _token_of(conn, word)
+            end = None if token is None else _after_prefix(token)
+            if token is None or end is None:
+                return None
+            found = _plain_cursor(conn).execute(
+                "SELECT term, docs FROM fts_terms WHERE term >= ? AND term < ? LIMIT ?",
+                (token, end, library_sql.EXPAND_MAX_WORDS + 1),
             )
-            return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+            return library_sql.expansion(found.fetchall())
+
+        return expand
 
     def _digest_categories(self, conn: sqlite3.Connection, q: Query) -> frozenset[str] | None:
         """The categories of every appearance, for ``cat:`` terms (None without

@@ -53,13 +53,6 @@ from digest_tui.tui.commands import ActionCommands, JumpToPaper, ReaderCommands,
 from digest_tui.tui.editor import EditorError, edit_text, editor_command, note_filename
 from digest_tui.tui.keys import APP_BINDINGS, HELP_SECTIONS
 from digest_tui.tui.messages import DownloadProgress, ScanProgress
-from digest_tui.tui.screens import (
-    ConfirmScreen,
-    FirstRunScreen,
-    HelpScreen,
-    KeyHelp,
-    PromptScreen,
-)
 from digest_tui.tui.widgets.bars import FilterBar, HeaderInfo, StatusHeader
 from digest_tui.tui.widgets.detail import DetailScroll, PaperDetail
 from digest_tui.tui.widgets.key_bar import KeyBar
@@ -68,6 +61,7 @@ from digest_tui.tui.widgets.paper_list import PaperList
 if TYPE_CHECKING:
     from digest_tui.download import DownloadResult
     from digest_tui.searches import SavedSearches
+    from digest_tui.tui.screens import KeyHelp
 
 Opener = Callable[[str], None]
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -393,6 +387,8 @@ class DigestApp(App[int]):
         self.exit(128 + int(sig))
 
     def _apply_keymap(self) -> None:
+        if not self.config.keys:
+            return  # the screens' keys are not even imported at launch
         known = set(self.all_binding_ids())
         keymap: dict[str, str] = {}
         where = f" in {_display_path(self.config_file)}" if self.config_file else ""
@@ -478,6 +474,8 @@ class DigestApp(App[int]):
 
     def _all_bindings(self) -> Iterable[tuple[Binding, str]]:
         """Every binding of the reader and where it acts: app, list, detail, filter."""
+        from digest_tui.tui.screens import ConfirmScreen, FirstRunScreen, HelpScreen
+
         sources: list[tuple[str, list[BindingType]]] = [
             ("app", list(self.BINDINGS)),
             ("list", list(PaperList.BINDINGS)),
@@ -506,6 +504,8 @@ class DigestApp(App[int]):
         return " ".join(shown)
 
     def help_sections(self) -> list[tuple[str, list[KeyHelp]]]:
+        from digest_tui.tui.screens import KeyHelp
+
         by_id = {b.id: b for b, _ in self._all_bindings()}
         sections: list[tuple[str, list[KeyHelp]]] = []
         for title, ids in self.SECTIONS:
@@ -548,9 +548,12 @@ class DigestApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         screen = self.screen
-        if isinstance(screen, (HelpScreen, ConfirmScreen, FirstRunScreen, PromptScreen)):
+        # The reader's own screens say so by a class attribute: checked for
+        # every key at each frame, and their modules are imported when first
+        # shown, not at launch.
+        if getattr(screen, "READER_SCREEN", False):
             if action == "rescan":
-                return isinstance(screen, FirstRunScreen)
+                return bool(getattr(screen, "ALLOWS_RESCAN", False))
             return action in self._OTHER_SCREEN_ACTIONS
         return True
 
@@ -813,6 +816,8 @@ class DigestApp(App[int]):
             if plan.partial
             else f"Mark all {count:,} paper{'s' if count != 1 else ''} read?"
         )
+        from digest_tui.tui.screens import ConfirmScreen
+
         self.push_screen(ConfirmScreen(title, detail), answered)
 
     def action_mark_day_read(self) -> None:
@@ -1231,6 +1236,8 @@ class DigestApp(App[int]):
         # Built once (the keys are fixed for the session), then shown again
         # as it was: no compose and no styling of sixty rows at each press.
         if not self.is_screen_installed("help"):
+            from digest_tui.tui.screens import HelpScreen
+
             self.install_screen(HelpScreen(self.help_sections()), name="help")
         self.push_screen("help")
 
@@ -1485,6 +1492,8 @@ class DigestApp(App[int]):
             if len(others) > 12:
                 detail.append(" …")
         detail.append("\nTyping a tag the paper has removes it.")
+        from digest_tui.tui.screens import PromptScreen
+
         self.push_screen(
             PromptScreen(f"Tag {one_line(paper.id)}", detail, placeholder="tag (several: a b c)"),
             partial(self._tag_answered, paper),
@@ -1612,6 +1621,8 @@ class DigestApp(App[int]):
         detail = Text()
         detail.append("Query: ")
         detail.append(one_line(query))
+        from digest_tui.tui.screens import PromptScreen
+
         self.push_screen(
             PromptScreen("Save this search as", detail, placeholder="name"),
             partial(self._save_search_answered, query),
@@ -2028,7 +2039,7 @@ class DigestApp(App[int]):
         if after == 0:
             self._show_first_run(report.files_seen)
             return
-        if self._first_run_shown and isinstance(self.screen, FirstRunScreen):
+        if self._first_run_shown and getattr(self.screen, "ALLOWS_RESCAN", False):
             self.pop_screen()
             self._first_run_shown = False
         new = report.papers_added
@@ -2044,6 +2055,8 @@ class DigestApp(App[int]):
         if self._first_run_shown:
             return
         self._first_run_shown = True
+        from digest_tui.tui.screens import FirstRunScreen
+
         self.push_screen(
             FirstRunScreen(
                 [Path(_display_path(r)) for r in self.roots],

@@ -16,6 +16,8 @@ from textual.widgets import Button, Static
 class ConfirmScreen(ModalScreen[bool]):
     """A yes / no question."""
 
+    #: The reader's own screen: the app's keys are limited while it is up.
+    READER_SCREEN: ClassVar[bool] = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),

@@ -21,6 +21,10 @@ from digest_tui.tui.widgets.key_bar import KeyBar
 class FirstRunScreen(Screen[None]):
     """Shown when no digests were found: how to point the reader at some."""
 
+    #: The reader's own screen: the app's keys are limited while it is up.
+    READER_SCREEN: ClassVar[bool] = True
+    #: The one screen of the reader's on which ctrl+r (rescan) works.
+    ALLOWS_RESCAN: ClassVar[bool] = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "app.quit", "Quit", id="first_run.quit"),
         Binding("ctrl+r", "app.rescan", "Scan again", id="first_run.rescan"),

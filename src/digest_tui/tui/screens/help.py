@@ -67,6 +67,8 @@ def help_text(sections: Sequence[tuple[str, Sequence[KeyHelp]]], *, keys_width: 
 class HelpScreen(ModalScreen[None]):
     """Every key, generated from the bindings (so remapped keys show)."""
 
+    #: The reader's own screen: the app's keys are limited while it is up.
+    READER_SCREEN: ClassVar[bool] = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close help", id="help.close"),
     ]

@@ -16,6 +16,8 @@ from textual.widgets import Input, Static
 class PromptScreen(ModalScreen[str | None]):
     """One line of text: Enter answers it, Esc cancels (``None``)."""
 
+    #: The reader's own screen: the app's keys are limited while it is up.
+    READER_SCREEN: ClassVar[bool] = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
     ]

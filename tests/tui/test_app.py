@@ -834,3 +834,21 @@ async def test_read_marks_read_after_the_first_paint_show_the_same_reader(
         assert not app.marks.is_read(FIRST_ID)
         with StateStore(paths.data_dir) as other:
             assert not other.get(FIRST_ID).read
+
+
+async def test_closing_releases_workers_waiting_for_a_paint(make_app: AppFactory) -> None:
+    """A worker that waits for the next paint before reading the whole list
+    goes on when the reader closes (it then finds it closing), instead of
+    waiting for a paint that never comes and then reading the list."""
+    import threading
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        waiting = threading.Event()
+        app._paint_waits.add(waiting)
+        app._release_workers()
+        assert waiting.is_set()
+        assert app._reader_closing
+        app._wait_for_paint(timeout=30)  # returns at once: nothing is asked of the screen
+        await pilot.press("q")

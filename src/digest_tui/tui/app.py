@@ -224,6 +224,8 @@ class DigestApp(App[int]):
         self._count_gen = 0
         self._exit_after_next_result = False
         self._bench_said_ready = False
+        #: Events of workers waiting for the next paint (see _wait_for_paint).
+        self._paint_waits: set[threading.Event] = set()
         self._read_timer: Timer | None = None
         self._read_timer_id: str | None = None
         self._unfinished_timer: Timer | None = None
@@ -951,7 +953,7 @@ class DigestApp(App[int]):
             # Reading the whole list holds the GIL for a while: let the first
             # screen be drawn before it, not beside it.
             self._wait_for_paint()
-            if gen != self._search_gen:
+            if gen != self._search_gen or self._reader_closing:
                 return
             if pause:
                 time.sleep(pause)  # only the query the user pauses on is run in full
@@ -962,7 +964,8 @@ class DigestApp(App[int]):
             self._from_thread(self._search_failed, gen, str(exc))
             return
         except Exception as exc:  # sqlite errors: the index is a cache, say so
-            self._from_thread(self._search_failed, gen, f"search failed: {exc}")
+            if not self._reader_closing:  # else stopped by interrupt_reads
+                self._from_thread(self._search_failed, gen, f"search failed: {exc}")
             return
         if gen != self._search_gen or self._reader_closing:
             return
@@ -987,10 +990,26 @@ class DigestApp(App[int]):
             self.session.keep_order(order)
 
     def _wait_for_paint(self, timeout: float = 0.25) -> None:
-        """In a worker: until the screen has been drawn once more (or ``timeout``)."""
+        """In a worker: until the screen has been drawn once more (or
+        ``timeout``, or the reader closing: see :meth:`_release_workers`)."""
+        if self._reader_closing:
+            return
         painted = threading.Event()
-        self._from_thread(self.call_after_refresh, painted.set)
-        painted.wait(timeout)
+        self._paint_waits.add(painted)
+        try:
+            self._from_thread(self.call_after_refresh, painted.set)
+            painted.wait(timeout)
+        finally:
+            self._paint_waits.discard(painted)
+
+    def _release_workers(self) -> None:
+        """The reader is closing: workers waiting for a paint go on (to find
+        it closing), and queries under way on the index stop.  Otherwise a
+        worker listing a million papers holds the exit for half a second."""
+        self._reader_closing = True
+        for painted in list(self._paint_waits):
+            painted.set()
+        self.library.interrupt_reads()
 
     def _search_failed(self, gen: int, message: str) -> None:
         if gen == self._search_gen:
@@ -2129,11 +2148,13 @@ class DigestApp(App[int]):
         self._reader_closing = True
         self._download_cancel.set()
         self._stop_read_timer()
+        self._release_workers()
         self.exit(0)
 
     def on_unmount(self) -> None:
         self._reader_closing = True
         self._download_cancel.set()
+        self._release_workers()  # any way out: q, a signal, the benchmarks
         self._save_theme_now()
         self._close_session()
         if self._signals_installed:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import shutil
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -51,3 +54,18 @@ def sixty_days(root: Path) -> Path:
         body = body.replace("arxiv.org/pdf/2011.10", f"arxiv.org/pdf/2101.{day:02d}")
         (root / f"{date}.md").write_text(body, encoding="utf-8")
     return root
+
+
+def load_make_corpus() -> ModuleType:
+    """``benchmarks/make_corpus.py`` (not a package) as a module, loaded once."""
+    loaded = sys.modules.get("make_corpus")
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.spec_from_file_location(
+        "make_corpus", REPO / "benchmarks" / "make_corpus.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_corpus"] = module
+    spec.loader.exec_module(module)
+    return module

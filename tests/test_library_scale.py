@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -12,7 +11,6 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,25 +19,16 @@ from digest_tui import cli, library, links, parsing
 from digest_tui.library import SCHEMA_VERSION, Library, ScanReport, index_path_for
 from digest_tui.parsing import arxiv_email
 
+from .conftest import load_make_corpus
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _make_corpus() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "make_corpus", ROOT / "benchmarks" / "make_corpus.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_corpus", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def big_email(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One generated arXiv e-mail of 1,200 papers."""
     root = tmp_path_factory.mktemp("big")
-    _make_corpus().make_corpus(
+    load_make_corpus().make_corpus(
         1200, root, seed=3, fmt="email", per_file=1200, start=date(2021, 3, 1)
     )
     (root / "corpus.json").unlink()
@@ -350,7 +339,7 @@ def test_the_library_stores_a_part_before_the_next_is_parsed(
 
 def test_a_first_scan_reads_the_newest_digest_first(tmp_path: Path) -> None:
     root = tmp_path / "digests"
-    _make_corpus().make_corpus(600, root, seed=4, fmt="email", per_file=300)
+    load_make_corpus().make_corpus(600, root, seed=4, fmt="email", per_file=300)
     (root / "README.md").write_text("# notes\n", encoding="utf-8")
     order: list[str] = []
     real = library._read_and_parse_parts
@@ -371,7 +360,7 @@ def test_a_few_large_files_are_parsed_by_worker_processes_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "digests"
-    _make_corpus().make_corpus(600, root, seed=5, fmt="email", per_file=200)
+    load_make_corpus().make_corpus(600, root, seed=5, fmt="email", per_file=200)
     chosen: list[int | None] = []
     real = Library._parse_all
 

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from .conftest import load_make_corpus
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
 
 
-def _load():
-    path = ROOT / "benchmarks" / "make_corpus.py"
-    spec = importlib.util.spec_from_file_location("make_corpus", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_corpus", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-mc = _load()
+mc = load_make_corpus()
 
 N = 1000
 START = date(2014, 12, 26)  # crosses into 2015: 4-digit then 5-digit ids

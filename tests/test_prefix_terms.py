@@ -3,19 +3,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from digest_tui import library, library_sql
 from digest_tui.library import Library, index_path_for
 from digest_tui.query import Query, WatchList, parse_query
+
+from .conftest import load_make_corpus
 
 # (id, title, authors, abstract): accents, TeX, words sharing prefixes.
 PAPERS = [
@@ -423,16 +422,6 @@ def test_an_index_of_schema_7_gets_the_list_in_place(root: Path, tmp_path: Path)
         assert meta(lib, "schema") == str(library.SCHEMA_VERSION)
 
 
-def _make_corpus() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "make_corpus.py"
-    spec = importlib.util.spec_from_file_location("make_corpus", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_corpus", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_generated_digests_in_every_format(
     tmp_path: Path, always_expand: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -440,7 +429,7 @@ def test_generated_digests_in_every_format(
     the newest day added by a second scan: a sample of every prefix, in
     every column, finds what the prefix finds."""
     root = tmp_path / "generated"
-    _make_corpus().make_corpus(400, root, seed=5, fmt="both", start=date(2021, 3, 1))
+    load_make_corpus().make_corpus(400, root, seed=5, fmt="both", start=date(2021, 3, 1))
     (root / "corpus.json").unlink()
     files = sorted(p for p in root.rglob("*") if p.is_file())
     newest = max(files, key=lambda p: p.name)

@@ -850,5 +850,9 @@ async def test_closing_releases_workers_waiting_for_a_paint(make_app: AppFactory
         app._release_workers()
         assert waiting.is_set()
         assert app._reader_closing
-        app._wait_for_paint(timeout=30)  # returns at once: nothing is asked of the screen
+        asked: list[object] = []
+        app._from_thread = lambda *a, **k: asked.append(a)  # type: ignore[method-assign]
+        app._wait_for_paint(timeout=0)  # closing: it asks the screen for nothing
+        assert asked == [] and app._paint_waits == {waiting}
+        del app._from_thread
         await pilot.press("q")

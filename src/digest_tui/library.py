@@ -1369,8 +1369,8 @@ class Library:
         :attr:`fts_ready` is False until then and text queries fall back to
         slower substring matching.)  Scans run one at a time; reads go on
         meanwhile.  ``workers``: processes that parse (None: up to four when
-        there are 64 files to parse or :data:`PARALLEL_MIN_BYTES` of them,
-        else none).
+        there are 64 files to parse, :data:`PARALLEL_MIN_BYTES` of them or
+        one of :data:`RANGED_MIN_BYTES`, else none).
         """
         with self._write_lock:
             return self._scan(progress, workers, on_batch)
@@ -1529,7 +1529,10 @@ class Library:
         In this process a large e-mail comes in several results (``first``
         and ``last`` say which: see :func:`_read_and_parse_parts`).  Worker
         processes parse whole files, at most ``2 * workers`` ahead of what
-        was taken, so parsed files never pile up while the index is written.
+        was taken, so parsed files never pile up while the index is written;
+        and, when the newest is a large e-mail, the byte ranges after its
+        head (:class:`_RangedEmail`), :data:`RANGES_AHEAD_BYTES` of them
+        ahead.
         """
         if workers is None:
             workers = min(os.cpu_count() or 1, 4) if len(paths) >= 64 else 1

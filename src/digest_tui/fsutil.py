@@ -99,6 +99,27 @@ def read_regular_blocks(
         os.close(fd)
 
 
+def read_regular_range(path: str | os.PathLike[str], start: int, end: int) -> bytes:
+    """Bytes ``start`` to ``end`` of the regular file at ``path`` (fewer if
+    it is shorter), opened as :func:`read_regular_blocks` opens it."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(f"{_kind(st.st_mode)}, not a regular file")
+        blocks: list[bytes] = []
+        while start < end:
+            block = os.pread(fd, end - start, start)
+            if not block:
+                break
+            blocks.append(block)
+            start += len(block)
+        return blocks[0] if len(blocks) == 1 else b"".join(blocks)
+    finally:
+        os.close(fd)
+
+
 def move_aside(path: Path, label: str = "corrupt") -> Path:
     """Rename ``path`` to ``NAME.LABEL-YYYYmmdd-HHMMSS`` (a free name) and return it.
 

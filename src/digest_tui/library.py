@@ -82,11 +82,16 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from digest_tui import fsutil, library_sql, links
 from digest_tui.models import PARSER_VERSION, Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.query import SORTS, Query, WatchList, parse_query
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from digest_tui.parsing.email_ranges import Head, Merger, RangePart, Resume, Shift
 
 SCHEMA_VERSION = 8
 #: Older schemas an index is brought up to date from, in place: all they lack
@@ -468,6 +473,13 @@ def _parsing() -> types.ModuleType:
     return parsing
 
 
+def _email_ranges() -> types.ModuleType:
+    """:mod:`digest_tui.parsing.email_ranges` (imported when first needed)."""
+    from digest_tui.parsing import email_ranges
+
+    return email_ranges
+
+
 def _unreadable(path: str, message: str) -> tuple[str, str, ParseResult]:
     result = ParseResult(source=path, format=None)
     result.warnings.append(ParseWarning(path, 1, message))
@@ -528,6 +540,13 @@ BATCH_PAPERS = 5000
 #: Digests to parse, in bytes, from which a scan of a few files parses them
 #: in worker processes too (as it does for 64 files or more).
 PARALLEL_MIN_BYTES = 8 * 2**20
+
+#: A single e-mail to parse at least this large is parsed by worker
+#: processes too, in byte ranges after its head (see :class:`_RangedEmail`).
+RANGED_MIN_BYTES = 8 * 2**20
+
+#: Bytes of ranges of such an e-mail parsed ahead of what the scan took.
+RANGES_AHEAD_BYTES = 16 * 2**20
 
 #: Papers in each result of a large e-mail parsed in pieces.
 PART_PAPERS = 500
@@ -694,6 +713,134 @@ def _read_parse_pack(
     """:func:`_read_and_parse` and :func:`_stored_rows` (in a worker process)."""
     path, digest, result = _read_and_parse(path, max_bytes)
     return path, digest, result, _stored_rows(result)
+
+
+def _parse_range_pack(
+    path: str, start: int, end: int, last: bool, resume: Resume
+) -> tuple[RangePart, list[_Stored]]:
+    """One range of a large e-mail parsed (in a worker process: see
+    :class:`_RangedEmail`), and :func:`_stored_rows` of its papers."""
+    from digest_tui.parsing import email_ranges
+
+    data = fsutil.read_regular_range(path, start, end)
+    if len(data) != end - start:
+        raise OSError(f"{path} changed while it was read")
+    part = email_ranges.parse_range(data, path, resume, start, last)
+    return part, _stored_rows(part.result)
+
+
+def _shift_rows(rows: list[_Stored], shift: Shift) -> list[_Stored]:
+    """``rows`` of a range of a large e-mail with the appearances of the
+    whole file (see :class:`digest_tui.parsing.email_ranges.Shift`)."""
+    lines, positions, categories = shift.lines, shift.positions, shift.categories
+    if categories:
+        get = categories.get
+        return [
+            (i, v, f, tuple((d, get(p, c), n + lines, p + positions) for d, c, n, p in apps))
+            for i, v, f, apps in rows
+        ]
+    return [
+        (i, v, f, tuple((d, c, n + lines, p + positions) for d, c, n, p in apps))
+        for i, v, f, apps in rows
+    ]
+
+
+class _RangedEmail:
+    """A large arXiv e-mail parsed in parts here (its head: the first
+    screen) and in byte ranges by worker processes (the rest), given in file
+    order as :func:`_read_and_parse_parts` gives it (see
+    :mod:`digest_tui.parsing.email_ranges`)."""
+
+    def __init__(self, path: str, digest: str, size: int, head: Head) -> None:
+        self.path = path
+        self.digest = digest
+        self.size = size
+        self.head = head
+        self.merger: Merger | None = None
+        self.done = False  # the last part was given
+
+    @classmethod
+    def open(cls, path: str, max_bytes: int) -> _RangedEmail | None:
+        """The file at ``path`` if it is a large e-mail that can be parsed
+        so (at least :data:`RANGED_MIN_BYTES`, with a head cut), else None."""
+        parsing = _parsing()
+        from digest_tui.parsing import email_ranges
+
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            return None
+        if size < max(RANGED_MIN_BYTES, 1 << 16) or size > max_bytes:
+            return None
+        found = _hash_blocks(path, max_bytes)
+        if isinstance(found, str):
+            return None
+        digest, head, clean = found
+        if not clean or not parsing.streamable(head):
+            return None
+        try:
+            start = fsutil.read_regular_range(path, 0, 4 * 2**20)
+        except OSError:
+            return None
+        cut = email_ranges.head_cut(start, HEAD_PART_PAPERS)
+        if cut is None or cut >= size:
+            return None
+        return cls(path, digest, size, email_ranges.Head(start[:cut], path, HEAD_PART_PAPERS))
+
+    def head_parts(self) -> Iterator[tuple[str, str, ParseResult, list[_Stored], bool, bool]]:
+        """The head's parts, the first first."""
+        first = True
+        for result in self.head.parts():
+            last = not result.more
+            self.done = last
+            yield self.path, self.digest, result, _stored_rows(result), first, last
+            first = False
+
+    def ranges(self) -> Iterator[tuple[str, int, int, bool, Resume]]:
+        """``(path, start, end, last, resume)`` of each range after the
+        head, cut as they are taken (the head's first part given)."""
+        from digest_tui.parsing import email_ranges
+
+        resume = self.head.resume
+        if resume is None or self.head.failed:
+            return
+        start = len(self.head.data)
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+
+            def read(at: int, n: int) -> bytes:
+                return os.pread(fd, n, at)
+
+            while start < self.size:
+                end = email_ranges.next_cut(read, start + email_ranges.RANGE_BYTES, self.size)
+                yield self.path, start, end, end >= self.size, resume
+                start = end
+        finally:
+            os.close(fd)
+
+    def take(
+        self, future: Future[tuple[RangePart, list[_Stored]]], last: bool
+    ) -> tuple[str, str, ParseResult, list[_Stored], bool, bool] | None:
+        """The part of the next range (``future``: of
+        :func:`_parse_range_pack`), with the appearances of the whole file;
+        None once the last part was given."""
+        from digest_tui.parsing import email_ranges
+
+        if self.done:
+            return None
+        try:
+            part, rows = future.result()
+        except Exception as exc:  # a parser bug (or the file went away)
+            self.done = True
+            failed = ParseResult(source=self.path, format=None)
+            message = f"internal parser error: {type(exc).__name__}: {exc}"
+            failed.warnings.append(ParseWarning(self.path, 1, message))
+            return self.path, self.digest, failed, [], False, True
+        if self.merger is None:
+            self.merger = email_ranges.Merger(self.head)
+        result, shift = self.merger.take(part, last)
+        self.done = last
+        return self.path, self.digest, result, _shift_rows(rows, shift), False, last
 
 
 def _paper_values(p: Paper, packed: _Packed) -> tuple[object, ...]:
@@ -1222,8 +1369,8 @@ class Library:
         :attr:`fts_ready` is False until then and text queries fall back to
         slower substring matching.)  Scans run one at a time; reads go on
         meanwhile.  ``workers``: processes that parse (None: up to four when
-        there are 64 files to parse or :data:`PARALLEL_MIN_BYTES` of them,
-        else none).
+        there are 64 files to parse, :data:`PARALLEL_MIN_BYTES` of them or
+        one of :data:`RANGED_MIN_BYTES`, else none).
         """
         with self._write_lock:
             return self._scan(progress, workers, on_batch)
@@ -1310,6 +1457,8 @@ class Library:
             # (the newest is parsed here while they start).
             changed_bytes = sum(on_disk[p][0] for p in changed)
             many = len(changed) >= 64 or (len(changed) > 1 and changed_bytes >= PARALLEL_MIN_BYTES)
+            # One large e-mail is parsed in ranges by workers too.
+            many = many or (len(changed) == 1 and changed_bytes >= RANGED_MIN_BYTES)
             workers = min(os.cpu_count() or 1, 4) if many else 1
         parts = self._parse_all(changed, workers, self.max_digest_bytes)
         for path, digest, result, rows, first, last in parts:
@@ -1380,7 +1529,10 @@ class Library:
         In this process a large e-mail comes in several results (``first``
         and ``last`` say which: see :func:`_read_and_parse_parts`).  Worker
         processes parse whole files, at most ``2 * workers`` ahead of what
-        was taken, so parsed files never pile up while the index is written.
+        was taken, so parsed files never pile up while the index is written;
+        and, when the newest is a large e-mail, the byte ranges after its
+        head (:class:`_RangedEmail`), :data:`RANGES_AHEAD_BYTES` of them
+        ahead.
         """
         if workers is None:
             workers = min(os.cpu_count() or 1, 4) if len(paths) >= 64 else 1
@@ -1390,8 +1542,15 @@ class Library:
         # or a .json sorts before them) is read first, here, in parts: its
         # first part is stored and on screen before the rest is even read.
         head = next((i for i, p in enumerate(paths[:16]) if os.path.basename(p)[:1].isdigit()), 0)
-        head_parts = _read_and_parse_parts(
-            paths[head], max_bytes, min_bytes=0, part_papers=HEAD_PART_PAPERS
+        # With workers, a large e-mail is parsed in byte ranges by them
+        # after its head (parsed here, so its first part comes as quickly).
+        ranged = _RangedEmail.open(paths[head], max_bytes) if workers > 1 else None
+        head_parts = (
+            ranged.head_parts()
+            if ranged is not None
+            else _read_and_parse_parts(
+                paths[head], max_bytes, min_bytes=0, part_papers=HEAD_PART_PAPERS
+            )
         )
         rest = paths[:head] + paths[head + 1 :]
         if workers <= 1:
@@ -1401,26 +1560,57 @@ class Library:
             return
         import collections
         import multiprocessing
-        from concurrent.futures import Future, ProcessPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor
 
         yield next(head_parts)
         ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             read = functools.partial(_read_parse_pack, max_bytes=max_bytes)
-            todo = iter(rest)
-            ahead: collections.deque[Future[tuple[str, str, ParseResult, list[_Stored]]]]
-            ahead = collections.deque()
+
+            # What the workers parse, in file order: the ranges of the head
+            # file (if ranged: ``last`` says which ends it), then the files.
+            # Ranges are small: enough of them are parsed ahead to keep the
+            # workers busy while a batch of BATCH_PAPERS is written.
+            jobs: Iterator[tuple[Callable[..., Any], tuple[Any, ...], bool | None]]
+            jobs = itertools.chain(
+                ((_parse_range_pack, job, job[3]) for job in ranged.ranges()) if ranged else (),
+                ((read, (path,), None) for path in rest),
+            )
+            range_ahead = max(2 * workers, RANGES_AHEAD_BYTES // _email_ranges().RANGE_BYTES)
+            ahead: collections.deque[tuple[Future[Any], bool | None]] = collections.deque()
+            following: list[tuple[Callable[..., Any], tuple[Any, ...], bool | None]] = []
+
+            def submit() -> None:
+                """Submit what comes next while fewer are ahead than allowed."""
+                while True:
+                    if not following:
+                        following.extend(itertools.islice(jobs, 1))
+                        if not following:
+                            return
+                    fn, args, last = following[0]
+                    if len(ahead) >= (range_ahead if last is not None else 2 * workers):
+                        return
+                    ahead.append((pool.submit(fn, *args), last))
+                    following.clear()
+
             try:
-                for path in itertools.islice(todo, 2 * workers):
-                    ahead.append(pool.submit(read, path))
+                submit()
                 yield from head_parts
                 while ahead:
-                    done = ahead.popleft().result()
-                    for path in itertools.islice(todo, 1):
-                        ahead.append(pool.submit(read, path))
+                    future, last = ahead.popleft()
+                    if last is not None:
+                        assert ranged is not None
+                        future.exception()  # parsed before the next is submitted
+                        submit()
+                        part = ranged.take(future, last)
+                        if part is not None:
+                            yield part
+                        continue
+                    done = future.result()
+                    submit()
                     yield (*done, True, True)
             finally:  # stopped early (the reader closed): drop what was not started
-                for future in ahead:
+                for future, _ in ahead:
                     future.cancel()
 
     def _begin_write(self) -> None:

@@ -15,6 +15,9 @@ Public API (the rest of the app depends on exactly this):
   -- :func:`parse_bytes` in batches of papers, from bytes or from blocks
   read as they are taken, so a large e-mail is committed (and shown) while
   it is still being read.
+- :mod:`digest_tui.parsing.email_ranges` -- the same, a large e-mail's
+  head here and the rest in byte ranges parsed on their own (by worker
+  processes), put together in file order.
 
 Warnings are capped per file so that a file of a million broken entries
 cannot take the memory of a million warnings: the first

@@ -658,6 +658,27 @@ class Collector:
         more = f"... {self._more} more warning{'s' if self._more != 1 else ''} not shown"
         return [*self.warnings, ParseWarning(self.source, self._more_line, more)]
 
+    def overflow(self) -> tuple[int, int]:
+        """The number of warnings past :data:`MAX_WARNINGS` and the line of the first."""
+        return self._more, self._more_line
+
+    def absorb(self, warnings: list[ParseWarning], more: int, more_line: int, shift: int) -> None:
+        """Take the warnings of a later part of the file collected on their
+        own (those kept, the number past them and the line of the first),
+        their lines ``shift`` lines further: as if warned here."""
+        for w in warnings:
+            line = w.line + shift
+            if len(self.warnings) < MAX_WARNINGS:
+                self.warnings.append(ParseWarning(w.source, line, w.message))
+                continue
+            if not self._more:
+                self._more_line = line
+            self._more += 1
+        if more:
+            if not self._more:
+                self._more_line = more_line + shift
+            self._more += more
+
     def pending(self) -> int:
         """Papers collected since the last :meth:`take`."""
         return len(self.papers)

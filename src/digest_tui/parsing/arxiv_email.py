@@ -44,8 +44,9 @@ import datetime
 import email.utils
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
-from digest_tui.models import Appearance, Paper, ParseResult
+from digest_tui.models import Appearance, Paper, ParseResult, ParseWarning
 from digest_tui.parsing._common import (
     FIELD_CUT,
     MAX_FIELD_CHARS,
@@ -243,15 +244,19 @@ def parse(text: str, source: str) -> ParseResult:
     return next(iter_parse((text,), source))
 
 
-def _texts(chunks: Iterable[str], tail: list[str]) -> Iterator[tuple[str, bool]]:
+def _texts(
+    chunks: Iterable[str], tail: list[str], ends_file: bool = True, starts_file: bool = True
+) -> Iterator[tuple[str, bool]]:
     """The lines of ``chunks`` (each but the last ends with a line break) a
     piece at a time, as :func:`split_lines` splits one text: ``(text,
     plain)``, ``text`` being the piece's lines joined by ``\\n`` (the line
     break that ends a piece is not part of it) and ``plain`` whether the
     piece is plain (see :func:`is_plain`).  ``tail`` gets the last character
-    of the text."""
+    of the text.  Unless ``ends_file``, the chunks are a part of a file that
+    ends with a line break: the last is given as any other piece; unless
+    ``starts_file``, a byte order mark is not taken off the first."""
     pending: str | None = None
-    first = True
+    first = starts_file
     for chunk in (*chunks, None) if isinstance(chunks, tuple) else _with_end(chunks):
         if pending is not None:
             text = pending
@@ -262,7 +267,7 @@ def _texts(chunks: Iterable[str], tail: list[str]) -> Iterator[tuple[str, bool]]
                 text = text.replace("\r\n", "\n").replace("\r", "\n")
             if text:
                 tail[0] = text[-1]
-            if chunk is None:  # the last piece: a final line break ends an empty line
+            if chunk is None and ends_file:  # the last piece: a final line break ends an empty line
                 yield text, is_plain(text)
             elif text:
                 yield (text[:-1] if text[-1] == "\n" else text), is_plain(text)
@@ -415,8 +420,48 @@ def _link(url: str) -> str | None:
     return arxiv_link(url)
 
 
+@dataclass(slots=True)
+class Resume:
+    """What a part of an e-mail after its preamble needs of the preamble
+    to be parsed on its own (see :func:`iter_parse`)."""
+
+    date: str | None
+    category: str | None
+    codes: tuple[str, ...]  # the lists' categories, when ``category`` is None
+
+
+#: A category chosen for an appearance in an e-mail for several lists:
+#: ``(paper id, position, category chosen, candidates, fallbacks)``; the
+#: candidates (then the fallbacks) are the paper's categories among the
+#: lists', the first not yet used for the paper being chosen.
+Choice = tuple[str, int, str | None, tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass(slots=True)
+class Report:
+    """What :func:`iter_parse` tells of the text it was given, for a part of
+    a file parsed on its own (lines and positions counted from the part's
+    start)."""
+
+    resume: Resume | None = None  # set when the preamble ends
+    preamble: bool = True  # whether the text ended in the preamble
+    state: str = ""  # the reader's state at the end ("between": between entries)
+    entries: int = 0
+    warnings: list[ParseWarning] = field(default_factory=list)  # the first MAX_WARNINGS
+    more: int = 0  # warnings past them
+    more_line: int = 0  # the line of the first
+    used: dict[str, list[str]] = field(default_factory=dict)  # see iter_parse
+    choices: list[Choice] = field(default_factory=list)  # made with ``used`` empty at the start
+
+
 def iter_parse(
-    chunks: Iterable[str], source: str, batch: int | None = None
+    chunks: Iterable[str],
+    source: str,
+    batch: int | None = None,
+    *,
+    resume: Resume | None = None,
+    ends_file: bool = True,
+    report: Report | None = None,
 ) -> Iterator[ParseResult]:
     """Parse an e-mail given as consecutive pieces of its text, each cut
     after a line break.
@@ -431,6 +476,14 @@ def iter_parse(
     The text is read a piece at a time and a line at a time, but the lines
     of an abstract (and those between entries) are passed over with one
     search for the line that ends them.
+
+    A part of a file can be parsed on its own (see
+    :mod:`digest_tui.parsing.email_ranges`): ``ends_file`` False when the
+    text (ending with a line break) is not the end of the file, ``resume``
+    when it starts after the preamble, between two entries (its lines and
+    entries then counted from its start).  ``report`` (needed with
+    ``resume``) then gets the warnings, the entry count and how it ended;
+    the results have none of them.
     """
     result = ParseResult(source=source, format=NAME)
     out = Collector(source)
@@ -447,6 +500,12 @@ def iter_parse(
     codes: list[str] = []
     category: str | None = None
     used: dict[str, list[str]] = {}  # paper id -> categories given to its appearances
+    choices: list[Choice] | None = None
+    if resume is not None:
+        assert report is not None
+        preamble = False
+        date, category, codes = resume.date, resume.category, list(resume.codes)
+        choices = report.choices
 
     # The entry being read.
     head_no = 0
@@ -474,6 +533,8 @@ def iter_parse(
                 codes.append(code)
         category = codes[0] if len(codes) == 1 and not unknown_lists else None
         result.date, result.category = date, category
+        if report is not None:
+            report.resume = Resume(date, category, tuple(codes) if category is None else ())
         if date is None:
             out.warn(1, "no digest date (no 'received from ... to ...' line or Date: header)")
 
@@ -532,6 +593,16 @@ def iter_parse(
             if choice:
                 cat = choice[0]
                 taken.append(cat)
+            if choices is not None:
+                choices.append(
+                    (
+                        paper_id,
+                        result.entries - 1,
+                        cat,
+                        tuple(c for c in ordered if c in codes),
+                        tuple(c for c in categories if c in codes),
+                    )
+                )
         out.add(paper, Appearance(date, cat, source, head_no, result.entries - 1))
 
     def read_meta(lines: list[str]) -> None:
@@ -574,7 +645,7 @@ def iter_parse(
         return part
 
     i = 0  # index of the line at ``pos`` in the file
-    for text, text_plain in _texts(chunks, tail):
+    for text, text_plain in _texts(chunks, tail, ends_file, resume is None):
         plain = plain and text_plain  # an entry across two pieces
         n = len(text)
         pos = 0  # where a line starts; n + 1 past the last line
@@ -709,13 +780,22 @@ def iter_parse(
                 read_meta([line])
             elif state == "abstract" and abstract is not None:
                 abstract.append(line)
-    if preamble:
-        end_preamble()
-    cut_short = bool(tail[0]) and tail[0] not in "\n\r"
-    if state == "meta" or state == "abstract":
-        finish(True)
-    if not result.entries and not out.warnings:
-        out.warn(1, "no entries")
+    if ends_file:
+        if preamble:
+            end_preamble()
+        cut_short = bool(tail[0]) and tail[0] not in "\n\r"
+        if state == "meta" or state == "abstract":
+            finish(True)
+        if not result.entries and not out.warnings and report is None:
+            out.warn(1, "no entries")
     result.papers = out.take() if batch is not None else out.papers
-    result.warnings = out.all_warnings()
+    if report is None:
+        result.warnings = out.all_warnings()
+    else:
+        report.preamble, report.state, report.entries = preamble, state, result.entries
+        report.warnings = out.warnings
+        report.more, report.more_line = out.overflow()
+        report.used = used
+        result.more = not ends_file
+        result.date, result.category = date, category
     yield result

@@ -288,3 +288,37 @@ def test_a_range_that_fails_ends_the_file_with_a_warning(tmp_path: Path, mail: b
     assert (rows, first, last) == ([], False, True)
     assert result.warnings[0].message == "internal parser error: ValueError: bug"
     assert ranged.take(broken, True) is None  # nothing after the last part
+
+
+def test_a_large_file_that_cannot_be_ranged_is_not_read_whole_for_it(
+    tmp_path: Path, mail: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only what its first 4 MB say decides; the whole file is read (to be
+    hashed) for the ranges only once they can be cut, so any other large
+    file is read whole once, by the usual path."""
+    hashed: list[str] = []
+    real = library._hash_blocks
+
+    def counting(path: str, max_bytes: int) -> tuple[str, bytes, bool] | str:
+        hashed.append(path)
+        return real(path, max_bytes)
+
+    monkeypatch.setattr(library, "_hash_blocks", counting)
+    monkeypatch.setattr(library, "RANGED_MIN_BYTES", 0)
+    others = {
+        "markdown.md": (tmp_path / "seed.md", b"## Papers\n\n" + b"- a line\n" * 20000),
+        "no-cut.txt": (tmp_path / "flat.txt", mail.replace(SEPARATOR, b"\n")),
+        "nul.txt": (tmp_path / "nul.txt", mail[:5000] + b"\x00" + mail[5000:]),
+    }
+    for path, data in others.values():
+        path.write_bytes(data)
+        assert library._RangedEmail.open(str(path), 2**30) is None
+    assert hashed == []
+    ranged_path = tmp_path / "2021-03-01.txt"
+    ranged_path.write_bytes(mail)
+    assert library._RangedEmail.open(str(ranged_path), 2**30) is not None
+    assert hashed == [str(ranged_path)]
+    # A NUL byte past the first 4 MB is found by the hash, and the file not ranged.
+    late = tmp_path / "late-nul.txt"
+    late.write_bytes(mail + b"\n" * (4 * 2**20) + b"\x00\n")
+    assert library._RangedEmail.open(str(late), 2**30) is None

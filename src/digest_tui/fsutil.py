@@ -30,7 +30,10 @@ __all__ = [
     "atomic_write_text",
     "atomic_writer",
     "move_aside",
+    "open_regular",
+    "read_regular_blocks",
     "read_regular_file",
+    "read_regular_range",
     "write_target",
 ]
 
@@ -57,6 +60,23 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def open_regular(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    """A descriptor of the regular file at ``path``, opened read-only and
+    non-blocking (so that a FIFO swapped in cannot block), and its status;
+    raises :class:`NotRegularFileError` (the descriptor closed) or another
+    :class:`OSError`."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(f"{_kind(st.st_mode)}, not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
 def read_regular_file(path: str | os.PathLike[str], max_bytes: int) -> bytes:
     """The content of a regular file of at most ``max_bytes`` bytes.
 
@@ -78,12 +98,8 @@ def read_regular_blocks(
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
         raise NotRegularFileError(f"{_kind(st.st_mode)}, not a regular file")
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)
+    fd, st = open_regular(path)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NotRegularFileError(f"{_kind(st.st_mode)}, not a regular file")
         if st.st_size > max_bytes:
             raise TooLargeError(f"larger than {max_bytes} bytes")
         left = max_bytes + 1
@@ -102,12 +118,8 @@ def read_regular_blocks(
 def read_regular_range(path: str | os.PathLike[str], start: int, end: int) -> bytes:
     """Bytes ``start`` to ``end`` of the regular file at ``path`` (fewer if
     it is shorter), opened as :func:`read_regular_blocks` opens it."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)
+    fd, _ = open_regular(path)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NotRegularFileError(f"{_kind(st.st_mode)}, not a regular file")
         blocks: list[bytes] = []
         while start < end:
             block = os.pread(fd, end - start, start)

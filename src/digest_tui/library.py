@@ -473,13 +473,6 @@ def _parsing() -> types.ModuleType:
     return parsing
 
 
-def _email_ranges() -> types.ModuleType:
-    """:mod:`digest_tui.parsing.email_ranges` (imported when first needed)."""
-    from digest_tui.parsing import email_ranges
-
-    return email_ranges
-
-
 def _unreadable(path: str, message: str) -> tuple[str, str, ParseResult]:
     result = ParseResult(source=path, format=None)
     result.warnings.append(ParseWarning(path, 1, message))
@@ -763,7 +756,6 @@ class _RangedEmail:
     def open(cls, path: str, max_bytes: int) -> _RangedEmail | None:
         """The file at ``path`` if it is a large e-mail that can be parsed
         so (at least :data:`RANGED_MIN_BYTES`, with a head cut), else None."""
-        parsing = _parsing()
         from digest_tui.parsing import email_ranges
 
         try:
@@ -772,19 +764,21 @@ class _RangedEmail:
             return None
         if size < max(RANGED_MIN_BYTES, 1 << 16) or size > max_bytes:
             return None
-        found = _hash_blocks(path, max_bytes)
-        if isinstance(found, str):
-            return None
-        digest, head, clean = found
-        if not clean or not parsing.streamable(head):
-            return None
+        # What its first 4 MB say comes first: a file that cannot be parsed
+        # so is then read (and hashed) only once, by the usual path.
         try:
             start = fsutil.read_regular_range(path, 0, 4 * 2**20)
         except OSError:
             return None
+        if start.find(b"\x00") >= 0 or not _parsing().streamable(start[:65536]):
+            return None
         cut = email_ranges.head_cut(start, HEAD_PART_PAPERS)
         if cut is None or cut >= size:
             return None
+        found = _hash_blocks(path, max_bytes)
+        if isinstance(found, str) or not found[2]:  # unreadable now, or a NUL byte later on
+            return None
+        digest = found[0]
         return cls(path, digest, size, email_ranges.Head(start[:cut], path, HEAD_PART_PAPERS))
 
     def head_parts(self) -> Iterator[tuple[str, str, ParseResult, list[_Stored], bool, bool]]:
@@ -805,7 +799,7 @@ class _RangedEmail:
         if resume is None or self.head.failed:
             return
         start = len(self.head.data)
-        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd, _ = fsutil.open_regular(self.path)
         try:
 
             def read(at: int, n: int) -> bytes:
@@ -824,8 +818,6 @@ class _RangedEmail:
         """The part of the next range (``future``: of
         :func:`_parse_range_pack`), with the appearances of the whole file;
         None once the last part was given."""
-        from digest_tui.parsing import email_ranges
-
         if self.done:
             return None
         try:
@@ -837,7 +829,9 @@ class _RangedEmail:
             failed.warnings.append(ParseWarning(self.path, 1, message))
             return self.path, self.digest, failed, [], False, True
         if self.merger is None:
-            self.merger = email_ranges.Merger(self.head)
+            from digest_tui.parsing.email_ranges import Merger
+
+            self.merger = Merger(self.head)
         result, shift = self.merger.take(part, last)
         self.done = last
         return self.path, self.digest, result, _shift_rows(rows, shift), False, last
@@ -1576,7 +1570,11 @@ class Library:
                 ((_parse_range_pack, job, job[3]) for job in ranged.ranges()) if ranged else (),
                 ((read, (path,), None) for path in rest),
             )
-            range_ahead = max(2 * workers, RANGES_AHEAD_BYTES // _email_ranges().RANGE_BYTES)
+            range_ahead = 2 * workers
+            if ranged:
+                from digest_tui.parsing.email_ranges import RANGE_BYTES
+
+                range_ahead = max(range_ahead, RANGES_AHEAD_BYTES // RANGE_BYTES)
             ahead: collections.deque[tuple[Future[Any], bool | None]] = collections.deque()
             following: list[tuple[Callable[..., Any], tuple[Any, ...], bool | None]] = []
 

@@ -8,12 +8,10 @@ and ``--cache-dir`` / ``DIGEST_TUI_CACHE_DIR`` where the rebuildable index lives
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,6 +23,7 @@ from digest_tui.fsutil import (
     read_regular_file,
     write_target,
 )
+from digest_tui.models import Record
 from digest_tui.query import SORTS, WatchList
 
 APP_NAME = "digest-tui"
@@ -105,24 +104,63 @@ def resolve_paths(
     return Paths(Path(cfg).expanduser(), Path(data).expanduser(), Path(cache).expanduser())
 
 
-@dataclass(slots=True)
-class Config:
-    paths: list[Path] = field(default_factory=list)
-    opener: str | None = None
-    mark_read_delay: float = 2.0
-    theme: str | None = None
-    keys: dict[str, str] = field(default_factory=dict)
-    watch: WatchList = field(default_factory=WatchList)
-    download_dir: Path = field(default_factory=lambda: default_download_dir())
-    export_dir: Path | None = None  # None: the current directory
-    watch_interval: float = 30.0  # seconds; 0: off
-    max_digest_mb: float = 64.0  # larger digest files are skipped with a warning
-    sort: str = "digest"
-    sync_repo: Path | None = None  # [sync] repo: where `state sync` carries the marks
-    sync_on_start: bool = False  # [sync] sync_on_start: the reader syncs when it opens
-    sync_on_quit: bool = False  # [sync] sync_on_quit: ... and when it quits
-    source: Path | None = None
-    problems: list[str] = field(default_factory=list)  # non-fatal, one line each
+class Config(Record):
+    """The settings of ``config.toml`` (every one has a default)."""
+
+    __slots__ = (
+        "paths",
+        "opener",
+        "mark_read_delay",
+        "theme",
+        "keys",
+        "watch",
+        "download_dir",
+        "export_dir",
+        "watch_interval",
+        "max_digest_mb",
+        "sort",
+        "sync_repo",
+        "sync_on_start",
+        "sync_on_quit",
+        "source",
+        "problems",
+    )
+
+    def __init__(
+        self,
+        paths: list[Path] | None = None,
+        opener: str | None = None,
+        mark_read_delay: float = 2.0,
+        theme: str | None = None,
+        keys: dict[str, str] | None = None,
+        watch: WatchList | None = None,
+        download_dir: Path | None = None,
+        export_dir: Path | None = None,  # None: the current directory
+        watch_interval: float = 30.0,  # seconds; 0: off
+        max_digest_mb: float = 64.0,  # larger digest files are skipped with a warning
+        sort: str = "digest",
+        sync_repo: Path | None = None,  # [sync] repo: where `state sync` carries the marks
+        sync_on_start: bool = False,  # [sync] sync_on_start: the reader syncs when it opens
+        sync_on_quit: bool = False,  # [sync] sync_on_quit: ... and when it quits
+        source: Path | None = None,
+        problems: list[str] | None = None,  # non-fatal, one line each
+    ) -> None:
+        self.paths: list[Path] = [] if paths is None else paths
+        self.opener = opener
+        self.mark_read_delay = mark_read_delay
+        self.theme = theme
+        self.keys: dict[str, str] = {} if keys is None else keys
+        self.watch = WatchList() if watch is None else watch
+        self.download_dir = default_download_dir() if download_dir is None else download_dir
+        self.export_dir = export_dir
+        self.watch_interval = watch_interval
+        self.max_digest_mb = max_digest_mb
+        self.sort = sort
+        self.sync_repo = sync_repo
+        self.sync_on_start = sync_on_start
+        self.sync_on_quit = sync_on_quit
+        self.source = source
+        self.problems: list[str] = [] if problems is None else problems
 
     @property
     def max_digest_bytes(self) -> int:
@@ -365,6 +403,8 @@ def save_setting_theme(path: Path, theme: str) -> None:
         text = DEFAULT_CONFIG_TEXT
     # A JSON string is a TOML basic string, once DEL (which TOML wants
     # escaped) is; non-ASCII stays as it is (no surrogate-pair escapes).
+    import json  # only here: not at every launch
+
     quoted = json.dumps(theme, ensure_ascii=False).replace("\x7f", "\\u007f")
     line = f"theme = {quoted}"
     first_table = _TABLE_LINE.search(text)

@@ -66,10 +66,8 @@ import bisect
 import contextlib
 import datetime as dt
 import functools
-import glob
 import hashlib
 import itertools
-import json
 import os
 import re
 import sqlite3
@@ -80,12 +78,18 @@ import types
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from digest_tui import fsutil, library_sql, links
-from digest_tui.models import PARSER_VERSION, Appearance, Paper, ParseResult, ParseWarning
+from digest_tui.models import (
+    PARSER_VERSION,
+    Appearance,
+    Paper,
+    ParseResult,
+    ParseWarning,
+    Record,
+)
 from digest_tui.query import SORTS, Query, WatchList, parse_query
 
 if TYPE_CHECKING:
@@ -229,16 +233,40 @@ class LibraryError(Exception):
     """A problem opening the index, as one readable line."""
 
 
-@dataclass(slots=True)
-class ScanReport:
-    files_seen: int = 0
-    files_parsed: int = 0
-    files_unchanged: int = 0
-    files_removed: int = 0
-    files_skipped: int = 0  # not digests
-    papers_added: int = 0
-    warnings: list[ParseWarning] = field(default_factory=list)
-    seconds: float = 0.0
+class ScanReport(Record):
+    """What a scan did: files seen, parsed, unchanged, removed, skipped (not
+    digests), papers added, the parsers' warnings and the seconds it took."""
+
+    __slots__ = (
+        "files_seen",
+        "files_parsed",
+        "files_unchanged",
+        "files_removed",
+        "files_skipped",
+        "papers_added",
+        "warnings",
+        "seconds",
+    )
+
+    def __init__(
+        self,
+        files_seen: int = 0,
+        files_parsed: int = 0,
+        files_unchanged: int = 0,
+        files_removed: int = 0,
+        files_skipped: int = 0,
+        papers_added: int = 0,
+        warnings: list[ParseWarning] | None = None,
+        seconds: float = 0.0,
+    ) -> None:
+        self.files_seen = files_seen
+        self.files_parsed = files_parsed
+        self.files_unchanged = files_unchanged
+        self.files_removed = files_removed
+        self.files_skipped = files_skipped
+        self.papers_added = papers_added
+        self.warnings: list[ParseWarning] = [] if warnings is None else warnings
+        self.seconds = seconds
 
     @property
     def changed(self) -> bool:
@@ -271,19 +299,23 @@ class Row(NamedTuple):
     category: str | None
 
 
-@dataclass(slots=True)
-class SearchResult:
+class SearchResult(Record):
     """Papers matching a query, in display order (pids, see :func:`order_key`).
 
     ``sort`` is the order the pids are in (one of :data:`digest_tui.query.SORTS`);
     only the digest order groups rows by digest day.
     """
 
-    pids: array[int]
-    query: Query
-    sort: str = "digest"
-    #: The index generation the pids were read at (see :meth:`Library.ids_of`).
-    generation: int = 0
+    __slots__ = ("pids", "query", "sort", "generation")
+
+    def __init__(
+        self, pids: array[int], query: Query, sort: str = "digest", generation: int = 0
+    ) -> None:
+        self.pids = pids
+        self.query = query
+        self.sort = sort
+        #: The index generation the pids were read at (see :meth:`Library.ids_of`).
+        self.generation = generation
 
     def __len__(self) -> int:
         return len(self.pids)
@@ -853,11 +885,17 @@ def _paper_values(p: Paper, packed: _Packed) -> tuple[object, ...]:
         p.comment,
         p.journal_ref,
         p.doi,
-        json.dumps(p.extras, ensure_ascii=False) if p.extras else "",
+        _json_text(p.extras) if p.extras else "",
         p.title_tex or "",
         packed[1],
-        json.dumps(p.affiliations, ensure_ascii=False) if p.affiliations else "",
+        _json_text(p.affiliations) if p.affiliations else "",
     )
+
+
+def _json_text(value: dict[str, str]) -> str:
+    import json  # not at launch: a warm start reads no JSON
+
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _fts_values(values: Sequence[object]) -> tuple[object, ...]:
@@ -884,6 +922,8 @@ def _unpack_text(value: object) -> str:
 def _load_extras(text: str) -> dict[str, str]:
     if not text:
         return {}
+    import json
+
     try:
         data = json.loads(text)
     except ValueError:
@@ -1175,6 +1215,8 @@ class Library:
                 f" {err.strerror or err}"
             ) from exc
         # Only the latest damaged copy is kept: it is a cache, and may be large.
+        import glob
+
         for old in self.path.parent.glob(f"{glob.escape(self.path.name)}.damaged-*"):
             if not old.name.startswith(moved.name):
                 with contextlib.suppress(OSError):

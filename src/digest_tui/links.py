@@ -34,6 +34,8 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from digest_tui.patterns import Pattern
+
 __all__ = [
     "MAX_URL_CHARS",
     "abs_url",
@@ -50,7 +52,7 @@ MAX_URL_CHARS = 4096
 # Characters never allowed anywhere in a URL: C0 controls and space, DEL, the
 # C1 controls, backslash, and the Unicode spaces, format and bidi characters
 # (non-ASCII ones are also checked by category below).
-_REFUSED_RE = re.compile(
+_REFUSED_RE = Pattern(
     "[\x00-\x20\x7f-\x9f\\\\\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f"
     "\u205f-\u206f\u3000\ufeff\ufff9-\ufffb]"
 )

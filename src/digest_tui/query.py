@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from digest_tui.models import Record
+from digest_tui.patterns import Pattern
 from digest_tui.text import one_line
 
 FIELDS = {
@@ -111,13 +112,19 @@ class Term(NamedTuple):
     dates: DateRange | None = None
 
 
-@dataclass(slots=True)
-class Query:
-    text: str
-    terms: list[Term] = field(default_factory=list)
-    #: With ``parse_query(..., typing=True)``: why the last term, left out
-    #: because it is unfinished, would be an error once typing stops.
-    unfinished: str | None = None
+class Query(Record):
+    """A parsed filter: its text and terms."""
+
+    __slots__ = ("text", "terms", "unfinished")
+
+    def __init__(
+        self, text: str, terms: list[Term] | None = None, unfinished: str | None = None
+    ) -> None:
+        self.text = text
+        self.terms: list[Term] = [] if terms is None else terms
+        #: With ``parse_query(..., typing=True)``: why the last term, left out
+        #: because it is unfinished, would be an error once typing stops.
+        self.unfinished = unfinished
 
     @property
     def needs_state(self) -> bool:
@@ -139,7 +146,7 @@ class Query:
         return query
 
 
-_TOKEN_RE = re.compile(
+_TOKEN_RE = Pattern(
     r"""
     (?P<neg>-)?
     (?:(?P<field>[A-Za-z]+):)?
@@ -151,7 +158,7 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _WORD_CHARS = re.compile(r"\w", re.UNICODE)
-_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v\d+)?$", re.IGNORECASE)
+_ID_RE = Pattern(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v\d+)?$", re.IGNORECASE)
 
 
 def has_word(text: str) -> bool:

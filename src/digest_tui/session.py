@@ -27,12 +27,11 @@ import re
 import threading
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from digest_tui.highlight import Highlights, highlights_for
 from digest_tui.library import FID_BITS, POS_BITS, Library, SearchResult, _generation
-from digest_tui.models import Paper
+from digest_tui.models import Paper, Record
 from digest_tui.query import SORTS as LIBRARY_SORTS
 from digest_tui.query import Query, parse_query
 from digest_tui.state import StateStore
@@ -120,20 +119,30 @@ def tag_key(tag: str) -> str:
     return tag.casefold()
 
 
-@dataclass(slots=True)
-class Marks:
+class Marks(Record):
     """What the reader knows of the user's marks, by arXiv id: read, starred,
     the tags of each tagged paper, and the papers with a note or on the watch
     list.  Written by the session, read by the list while drawing."""
 
-    read: set[str] = field(default_factory=set)
-    starred: set[str] = field(default_factory=set)
-    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    noted: set[str] = field(default_factory=set)
-    watched: set[str] = field(default_factory=set)
-    #: Starred papers listed in a newer version than the one starred:
-    #: id -> (version starred, version now).
-    updated: dict[str, tuple[int, int]] = field(default_factory=dict)
+    __slots__ = ("read", "starred", "tags", "noted", "watched", "updated")
+
+    def __init__(
+        self,
+        read: set[str] | None = None,
+        starred: set[str] | None = None,
+        tags: dict[str, tuple[str, ...]] | None = None,
+        noted: set[str] | None = None,
+        watched: set[str] | None = None,
+        updated: dict[str, tuple[int, int]] | None = None,
+    ) -> None:
+        self.read: set[str] = set() if read is None else read
+        self.starred: set[str] = set() if starred is None else starred
+        self.tags: dict[str, tuple[str, ...]] = {} if tags is None else tags
+        self.noted: set[str] = set() if noted is None else noted
+        self.watched: set[str] = set() if watched is None else watched
+        #: Starred papers listed in a newer version than the one starred:
+        #: id -> (version starred, version now).
+        self.updated: dict[str, tuple[int, int]] = {} if updated is None else updated
 
     def tags_of(self, paper_id: str) -> tuple[str, ...]:
         return self.tags.get(paper_id, ())
@@ -168,17 +177,26 @@ class Marks:
             self.starred.discard(paper_id)
 
 
-@dataclass(slots=True, frozen=True)
-class MarkAllPlan:
+class MarkAllPlan(Record):
     """What "mark all read" asked about: the list as it was shown (its pids
     and the index generation they belong to), or, for a list still showing
-    only its first screen, the whole view's query."""
+    only its first screen, the whole view's query.  Not changed once made."""
 
-    pids: Sequence[int] | None
-    generation: int
-    query: Query
-    count: int
-    partial: bool
+    __slots__ = ("pids", "generation", "query", "count", "partial")
+
+    def __init__(
+        self,
+        pids: Sequence[int] | None,
+        generation: int,
+        query: Query,
+        count: int,
+        partial: bool,
+    ) -> None:
+        self.pids = pids
+        self.generation = generation
+        self.query = query
+        self.count = count
+        self.partial = partial
 
 
 class Counts(NamedTuple):
@@ -263,18 +281,26 @@ class SortedPids:
         return -1
 
 
-@dataclass(slots=True)
-class DayUnread:
+class DayUnread(Record):
     """The unread papers of a result, read in a worker at the result's index
     generation: their pids, and how many each digest day has (by
     :func:`day_key`).  ``seq`` is the session's :attr:`ReadingSession.read_seq`
     when the worker was asked: if the session changed a read mark since, the
     answer is older than the session's own marks and is not used."""
 
-    generation: int
-    counts: dict[int, int]
-    pids: SortedPids = field(default_factory=SortedPids)
-    seq: int = -1
+    __slots__ = ("generation", "counts", "pids", "seq")
+
+    def __init__(
+        self,
+        generation: int,
+        counts: dict[int, int],
+        pids: SortedPids | None = None,
+        seq: int = -1,
+    ) -> None:
+        self.generation = generation
+        self.counts = counts
+        self.pids = SortedPids() if pids is None else pids
+        self.seq = seq
 
 
 class ReadingSession:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from digest_tui.links import is_web_url
+from digest_tui.patterns import Pattern
 
 __all__ = ["is_web_url", "one_line", "strip_controls", "visible"]
 
@@ -56,7 +57,7 @@ def one_line(text: str) -> str:
 
 # Everything a terminal could act on, or that would break a line: C0 (with tab
 # and newline), DEL, C1, and the Unicode format, separator and bidi characters.
-_UNPRINTABLE_RE = re.compile(
+_UNPRINTABLE_RE = Pattern(
     "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
 )
 

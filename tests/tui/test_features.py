@@ -12,7 +12,6 @@ import shutil
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -422,7 +421,7 @@ def serve_pdfs_from(app: DigestApp, base: str, path: str) -> None:
     def paper(pid: int) -> Paper | None:
         found = read(pid)
         if found is not None:
-            found = replace(found, pdf_url=f"{base}{path}/{found.id}v{found.version or 1}")
+            found = found.copy(pdf_url=f"{base}{path}/{found.id}v{found.version or 1}")
         return found
 
     app.library.paper = paper  # type: ignore[method-assign]

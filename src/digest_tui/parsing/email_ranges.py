@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from digest_tui.models import Appearance, ParseResult, ParseWarning
 from digest_tui.parsing import arxiv_email
@@ -188,8 +188,8 @@ class Shift:
 
     def appearance(self, a: Appearance) -> Appearance:
         category = self.categories.get(a.position, a.category)
-        return replace(
-            a, line=a.line + self.lines, position=a.position + self.positions, category=category
+        return a.copy(
+            line=a.line + self.lines, position=a.position + self.positions, category=category
         )
 
 

@@ -36,7 +36,6 @@ from textual.widget import Widget
 from digest_tui.config import Config, Paths, sample_dir, save_setting_theme
 from digest_tui.library import Library, LibraryError, Row, ScanReport, SearchResult
 from digest_tui.models import Paper
-from digest_tui.opening import OpenError, is_remote_session, open_url
 from digest_tui.query import Query, QueryError, parse_query
 from digest_tui.session import (
     SORT_LABELS,
@@ -49,8 +48,6 @@ from digest_tui.session import (
 )
 from digest_tui.state import StateBusyError, StateError, StateStore
 from digest_tui.text import is_web_url, one_line
-from digest_tui.tui.commands import ActionCommands, JumpToPaper, ReaderCommands, find_papers
-from digest_tui.tui.editor import EditorError, edit_text, editor_command, note_filename
 from digest_tui.tui.keys import APP_BINDINGS, HELP_SECTIONS
 from digest_tui.tui.messages import DownloadProgress, ScanProgress
 from digest_tui.tui.widgets.bars import FilterBar, HeaderInfo, StatusHeader
@@ -59,6 +56,8 @@ from digest_tui.tui.widgets.key_bar import KeyBar
 from digest_tui.tui.widgets.paper_list import PaperList
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from digest_tui.download import DownloadResult
     from digest_tui.searches import SavedSearches
     from digest_tui.tui.screens import KeyHelp
@@ -79,6 +78,25 @@ UI_WRITE_WAIT = 0.2  # seconds a mark made on screen waits for another process's
 BUSY_RETRY_S = 600.0  # how long a worker keeps a refused mark to save it
 FEATURE_DELAY = 2.0  # seconds after a scan before its new papers are featurized
 UNFINISHED_PAUSE = 1.0  # seconds after the last keystroke before an unfinished term is an error
+
+
+def _action_commands() -> type[Provider]:
+    # The palette's providers are imported when it first opens, not at launch.
+    from digest_tui.tui.commands import ActionCommands
+
+    return ActionCommands
+
+
+def _reader_commands() -> type[Provider]:
+    from digest_tui.tui.commands import ReaderCommands
+
+    return ReaderCommands
+
+
+def _jump_to_paper() -> type[Provider]:
+    from digest_tui.tui.commands import JumpToPaper
+
+    return JumpToPaper
 
 
 class _ScanCancelled(Exception):
@@ -149,7 +167,7 @@ class DigestApp(App[int]):
     # The list has the focus from the start: focusing the filter first (the
     # first focusable widget) and then moving away restyled both at launch.
     AUTO_FOCUS = "#paper-list"
-    COMMANDS = App.COMMANDS | {ActionCommands, ReaderCommands, JumpToPaper}
+    COMMANDS = App.COMMANDS | {_action_commands, _reader_commands, _jump_to_paper}
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (100, "-wide"),
@@ -1334,6 +1352,8 @@ class DigestApp(App[int]):
 
     def find_papers(self, text: str, limit: int) -> list[Row]:
         """Titles matching ``text`` (runs on a thread for the command palette)."""
+        from digest_tui.tui.commands import find_papers
+
         return find_papers(self.library, text, limit)
 
     # ------------------------------------------------------------------ links
@@ -1375,6 +1395,8 @@ class DigestApp(App[int]):
         if not is_web_url(url):
             self.notify("Only http(s) links are opened.", severity="warning", markup=False)
             return
+        from digest_tui.opening import is_remote_session
+
         if is_remote_session():
             self.copy_link(url, why="Over SSH nothing is started on this host. ")
             return
@@ -1386,6 +1408,8 @@ class DigestApp(App[int]):
 
     @work(thread=True, group="open", exit_on_error=False)
     def _open_worker(self, url: str) -> None:
+        from digest_tui.opening import OpenError, open_url
+
         if self._opener is None and not self.config.opener and not _has_browser():
             self._from_thread(self.copy_link, url, why="No web browser found here. ")
             return
@@ -1560,6 +1584,8 @@ class DigestApp(App[int]):
             self._refresh_detail_user()
 
     def action_edit_note(self) -> None:
+        from digest_tui.tui.editor import EditorError, edit_text, editor_command, note_filename
+
         paper = self._user_paper()
         if paper is None:
             return

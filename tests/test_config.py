@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest_tui.cli import main
-from digest_tui.config import Config, load_config, save_setting_theme
+from digest_tui.config import DEFAULT_CONFIG_TEXT, Config, load_config, only_comments, save_setting_theme
 
 from .conftest import SEEDS
 
@@ -264,3 +264,39 @@ def test_any_theme_name_round_trips_through_the_file(tmp_path_factory, theme: st
     assert data["theme"] == theme
     assert data["opener"] == "zathura {url}" and data["keys"]["star"] == "s"
     assert "# Links open in zathura." in path.read_text(encoding="utf-8")
+
+
+def _toml_is_empty(text: str) -> bool:
+    try:
+        return tomllib.loads(text) == {}
+    except tomllib.TOMLDecodeError:
+        return False
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="# \t\n\r\x00\x08\x0b\x1f\x7fa=\"'[]1é\ufeff", max_size=40))
+def test_a_config_of_comments_only_is_known_without_tomllib(text: str) -> None:
+    """``only_comments`` (the launch's way past ``tomllib``) says yes exactly
+    when ``tomllib`` would read an empty table: control characters in a
+    comment, a lone carriage return or any key make it say no."""
+    assert only_comments(text) == _toml_is_empty(text)
+
+
+def test_the_config_first_written_is_read_without_tomllib(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "config.toml"
+    path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+    assert only_comments(DEFAULT_CONFIG_TEXT)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from digest_tui.config import load_config\n"
+        f"config = load_config(Path({str(path)!r}))\n"
+        "print(config.problems, config.paths, 'tomllib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "[]", "False"]
+    path.write_text(DEFAULT_CONFIG_TEXT + 'theme = "nord"\n', encoding="utf-8")
+    assert load_config(path).theme == "nord"

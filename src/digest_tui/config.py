@@ -114,7 +114,7 @@ class Config(Record):
         "theme",
         "keys",
         "watch",
-        "download_dir",
+        "_download_dir",
         "export_dir",
         "watch_interval",
         "max_digest_mb",
@@ -151,7 +151,9 @@ class Config(Record):
         self.theme = theme
         self.keys: dict[str, str] = {} if keys is None else keys
         self.watch = WatchList() if watch is None else watch
-        self.download_dir = default_download_dir() if download_dir is None else download_dir
+        #: None: the default, found when first asked (platformdirs reads
+        #: ``user-dirs.dirs`` for it: not at every launch).
+        self._download_dir = download_dir
         self.export_dir = export_dir
         self.watch_interval = watch_interval
         self.max_digest_mb = max_digest_mb
@@ -161,6 +163,16 @@ class Config(Record):
         self.sync_on_quit = sync_on_quit
         self.source = source
         self.problems: list[str] = [] if problems is None else problems
+
+    @property
+    def download_dir(self) -> Path:
+        if self._download_dir is None:
+            self._download_dir = default_download_dir()
+        return self._download_dir
+
+    @download_dir.setter
+    def download_dir(self, value: Path) -> None:
+        self._download_dir = value
 
     @property
     def max_digest_bytes(self) -> int:
@@ -241,6 +253,24 @@ def decode_config(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+#: What TOML refuses in a comment: the control characters but tab (a
+#: newline ends the comment, and a carriage return must be part of CRLF).
+_NOT_IN_COMMENTS = frozenset(chr(c) for c in (*range(0x09), *range(0x0B, 0x20), 0x7F)) - {"\r"}
+
+
+def only_comments(text: str) -> bool:
+    """Whether ``text`` is a TOML document of comments and blank lines only
+    (as the config first written is): an empty table, read without
+    importing ``tomllib`` (2 ms of every launch)."""
+    if not _NOT_IN_COMMENTS.isdisjoint(text) or "\r" in text.replace("\r\n", ""):
+        return False
+    for line in text.split("\n"):
+        body = line.lstrip(" \t")
+        if body and body[0] != "#" and body != "\r":
+            return False
+    return True
+
+
 def load_config(path: Path) -> Config:
     """Read the config file.  A missing file gives the defaults.
 
@@ -260,10 +290,13 @@ def load_config(path: Path) -> Config:
     except OSError as exc:
         config.problems.append(f"{path}: cannot read config: {exc.strerror or exc}")
         return config
-    import tomllib  # only when there is a file to read: 4 ms at every launch
+    text = decode_config(raw)
+    if only_comments(text):
+        return config
+    import tomllib  # only when there is a setting to read
 
     try:
-        data: dict[str, Any] = tomllib.loads(decode_config(raw))
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         config.problems.append(f"{path}: invalid TOML ({exc}); using defaults")
         return config

@@ -1186,8 +1186,13 @@ class Library:
             conn = self._connect()
         assert conn is not None
         try:
-            conn.executescript(_SCHEMA)
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            if not (ok and self._schema_current(conn)):
+                # A new index, or one of the schema before: a write at every
+                # launch otherwise (1.2 ms of a warm start).
+                conn.executescript(_SCHEMA)
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
             self._forget_skipped_if_limit_changed(conn)
         except BaseException:
             conn.close()
@@ -1287,6 +1292,16 @@ class Library:
         if needs_state and self._state_error is not None:
             raise LibraryError(self._state_error)
         return False
+
+    @staticmethod
+    def _schema_current(conn: sqlite3.Connection) -> bool:
+        """Whether the index was made by this schema (its script ran to the
+        end before the version was written)."""
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.OperationalError:  # no meta table: a new index
+            return False
+        return row is not None and row[0] == str(SCHEMA_VERSION)
 
     @staticmethod
     def _schema_ok(conn: sqlite3.Connection) -> bool:

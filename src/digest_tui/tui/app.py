@@ -242,6 +242,9 @@ class DigestApp(App[int]):
         self._count_gen = 0
         self._exit_after_next_result = False
         self._bench_said_ready = False
+        #: The first screen has been drawn (work that can wait, waits for it).
+        self._painted_once = False
+        self._counts_after_paint = False
         #: Events of workers waiting for the next paint (see _wait_for_paint).
         self._paint_waits: set[threading.Event] = set()
         self._read_timer: Timer | None = None
@@ -337,6 +340,7 @@ class DigestApp(App[int]):
             self.screen.set_class(name == chosen, name)
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._first_paint)  # first: before any work it releases
         for problem in self.config.problems:
             self.notify(one_line(problem), severity="warning", markup=False, timeout=8)
         self._apply_keymap()
@@ -589,6 +593,9 @@ class DigestApp(App[int]):
             self.call_after_refresh(self._read_marks_worker)
         elif self.freeze_after_load:
             gc.freeze()  # still freed by reference counting; only cycles stay
+
+    def _first_paint(self) -> None:
+        self._painted_once = True
 
     def _resume_gc(self) -> None:
         """The first screen is painted: collect cycles again.
@@ -944,7 +951,11 @@ class DigestApp(App[int]):
         # layout of the whole screen before the first screen is complete).
         self._show_current(by_user=False)
         if not complete:
-            self._search_worker(query, self._search_gen, True, 0, whole_only=True)
+            # The worker starts once the first screen is drawn: its thread (and
+            # its pool, the first of the app) would otherwise be made before it.
+            self.call_after_refresh(
+                self._search_worker, query, self._search_gen, True, 0, whole_only=True, painted=True
+            )
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search_worker(
@@ -955,6 +966,7 @@ class DigestApp(App[int]):
         pause: float,
         *,
         whole_only: bool = False,
+        painted: bool = False,
     ) -> None:
         # Two steps: the first screen at once (the index reads matches in
         # display order and stops), then, once typing pauses, the whole list.
@@ -970,7 +982,8 @@ class DigestApp(App[int]):
                     return
             # Reading the whole list holds the GIL for a while: let the first
             # screen be drawn before it, not beside it.
-            self._wait_for_paint()
+            if not painted:
+                self._wait_for_paint()
             if gen != self._search_gen or self._reader_closing:
                 return
             if pause:
@@ -1103,6 +1116,14 @@ class DigestApp(App[int]):
         return self._result is None or (not len(self._result) and not self.filter_text)
 
     def _request_counts(self) -> None:
+        if not self._painted_once:
+            # The counts (the header's, the day separators') come just after
+            # the first screen, not beside it: the worker's own connection to
+            # the index and its query would share the GIL with the first paint.
+            if not self._counts_after_paint:
+                self._counts_after_paint = True
+                self.call_after_refresh(self._request_counts)
+            return
         self._count_gen += 1
         # Unread papers per digest day, for the day separators (digest order only).
         days = self.session.day_count() > 1

@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest_tui.cli import main
-from digest_tui.config import DEFAULT_CONFIG_TEXT, Config, load_config, only_comments, save_setting_theme
+from digest_tui.config import (
+    DEFAULT_CONFIG_TEXT,
+    Config,
+    load_config,
+    only_comments,
+    save_setting_theme,
+)
 
 from .conftest import SEEDS
 

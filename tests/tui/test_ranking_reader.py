@@ -79,7 +79,7 @@ async def test_for_you_ranks_the_newest_days_unread_papers_and_explains_them(
         assert app.paper_list.cursor == 0
         header = str(app.query_one("#header").render())
         assert "For you" in header
-        detail = app.detail.render()
+        detail = app.detail.content()
         text = " ".join(str(r) for r in getattr(detail, "renderables", [detail]))
         assert "why: " in text and " like 2103." in text
 
@@ -207,7 +207,7 @@ async def test_new_since_last_close_and_the_new_version_flag(
         await settle(pilot)
         lines = [app.paper_list.render_line(y).text for y in range(20)]
         assert any("↻v2" in line for line in lines)
-        detail = app.detail.render()
+        detail = app.detail.content()
         text = " ".join(str(r) for r in getattr(detail, "renderables", [detail]))
         assert "new version v2 (starred v1)" in text
         await pilot.press("enter")  # read it: the flag goes

@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -53,6 +56,120 @@ def abstract_paragraphs(abstract: str) -> list[str]:
     clean = strip_controls(abstract or "")
     paragraphs = [one_line(p) for p in _PARAGRAPH_BREAK.split(clean)]
     return [p for p in paragraphs if p]
+
+
+#: The narrowest label column of :class:`Fields` (cells).
+LABEL_CELLS = 10
+#: Below this many cells for the values, :class:`Fields` leaves the layout to a Rich table.
+MIN_VALUE_CELLS = 8
+
+
+class Fields:
+    """Rows of a label and its value: the label column (``label_style``, no
+    wrapping, at least :data:`LABEL_CELLS` wide), one space, and the value
+    wrapped in the rest of the width, as ``Table.grid(padding=(0, 1))`` lays
+    them out.
+
+    Drawn directly: a Rich table measures every cell of every column before
+    it draws, and the detail pane is laid out twice for its first screen (its
+    height, then its lines), which made its three grids a tenth of a warm
+    start.  A pane too narrow for the values is left to the table.
+    """
+
+    def __init__(self, label_style: Style) -> None:
+        self.label_style = label_style
+        self.rows: list[tuple[str, Text]] = []
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def add_row(self, name: str, value: Text) -> None:
+        self.rows.append((name, value))
+
+    def _label_cells(self) -> int:
+        return max([LABEL_CELLS, *(cell_len(name) for name, _ in self.rows)])
+
+    def _table(self) -> Table:
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style=self.label_style, no_wrap=True, min_width=LABEL_CELLS)
+        table.add_column(ratio=1)
+        for name, value in self.rows:
+            table.add_row(Text(name), value)
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not self.rows:
+            return
+        width = options.max_width
+        label_cells = self._label_cells()
+        value_cells = width - label_cells - 1
+        if value_cells < MIN_VALUE_CELLS:
+            yield self._table()
+            return
+        blank = Segment(" " * (label_cells + 1), self.label_style)
+        new_line = Segment.line()
+        for name, value in self.rows:
+            # As a table's cell: an ellipsis unless the value says how to
+            # overflow, its base style under its spans, padded (unstyled) to
+            # the column's width.
+            lines = value.wrap(
+                console,
+                value_cells,
+                justify=value.justify or "default",
+                overflow=value.overflow or "ellipsis",
+            )
+            for i, line in enumerate(lines):
+                if i:
+                    yield blank
+                else:
+                    yield Segment(name + " " * (label_cells - cell_len(name) + 1), self.label_style)
+                segments = line.render(console)
+                if line.style:
+                    segments = Segment.apply_style(segments, console.get_style(line.style))
+                yield from segments
+                pad = value_cells - line.cell_len
+                if pad > 0:
+                    yield Segment(" " * pad)
+                yield new_line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        if not self.rows:
+            return Measurement(0, 0)
+        label_cells = self._label_cells() + 1
+        widest = max(Measurement.get(console, options, value).maximum for _, value in self.rows)
+        return Measurement(label_cells + MIN_VALUE_CELLS, label_cells + widest).clamp(
+            max_width=options.max_width
+        )
+
+
+class DrawnOnce:
+    """A renderable drawn once for each width (and way of fitting it) and
+    then replayed: Textual measures a widget's height by drawing it, then
+    draws it again for its lines."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+        self._drawn: dict[tuple[object, ...], list[list[Segment]]] = {}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        key = (
+            options.max_width,
+            options.height,
+            options.justify,
+            options.overflow,
+            options.no_wrap,
+        )
+        lines = self._drawn.get(key)
+        if lines is None:
+            lines = self._drawn[key] = console.render_lines(self.renderable, options, pad=False)
+        new_line = Segment.line()
+        for line in lines:
+            yield from line
+            yield new_line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.renderable)
 
 
 def doi_url(doi: str | None) -> str | None:
@@ -210,6 +327,13 @@ class PaperDetail(Widget):
         return component_style(self, name)
 
     def render(self) -> RenderableType:
+        # Textual draws a widget of automatic height twice for its first
+        # screen (its height, then its lines), and the detail was a fifth of a
+        # warm start: it is drawn once for each width.
+        return DrawnOnce(self.content())
+
+    def content(self) -> RenderableType:
+        """What the pane shows: the paper (or the hint), as Rich renderables."""
         if self.paper is None:
             return Text(self.hint, style=self._style("paper-detail--hint"))
         why = self.why[1] if self.why is not None and self.why[0] == self.paper.id else None
@@ -286,16 +410,11 @@ def render_paper(
             out.stylize(match, start, end)
         return out
 
-    def grid() -> Table:
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style=label, no_wrap=True, min_width=10)
-        table.add_column(ratio=1)
-        return table
+    def grid() -> Fields:
+        return Fields(label)
 
-    def add(table: Table, name: str, value: Text | str) -> None:
-        table.add_row(
-            Text(name), value if isinstance(value, Text) else Text(value, overflow="fold")
-        )
+    def add(table: Fields, name: str, value: Text | str) -> None:
+        table.add_row(name, value if isinstance(value, Text) else Text(value, overflow="fold"))
 
     head = Text()
     head.append_text(marked("title", one_line(paper.title) or "(untitled)", title))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.text import Text
 from textual.app import App, ComposeResult
 
 from digest_tui.library import Row
 from digest_tui.session import Marks
-from digest_tui.tui.widgets.paper_list import PAGE_SIZE, PaperList
+from digest_tui.tui.widgets.paper_list import PAGE_SIZE, PaperList, _fit
 
 N = 200_000
 PER_DAY = 137
@@ -114,3 +117,16 @@ async def test_rendering_is_plain_text_only() -> None:
         assert "[b]x[/b] [link=https://e]y[/link]" in text
         assert "[i]A" in text
         assert "\x1b" not in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab XY-é日本😀\u0301", max_size=30), st.integers(0, 35))
+def test_a_title_is_fitted_as_rich_truncates_it(text: str, width: int) -> None:
+    """``_fit`` cuts with an ellipsis and pads exactly as ``Text.truncate``
+    (which it no longer builds for every row drawn)."""
+    expected = ""
+    if width > 0:
+        out = Text(text, end="", no_wrap=True)
+        out.truncate(width, overflow="ellipsis", pad=True)
+        expected = out.plain
+    assert _fit(text, width) == expected

@@ -12,10 +12,9 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -54,11 +53,12 @@ def _fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` cells with an ellipsis, padded to ``width``."""
     if width <= 0:
         return ""
-    if cell_len(text) <= width:
-        return text + " " * (width - cell_len(text))
-    out = Text(text, end="", no_wrap=True)
-    out.truncate(width, overflow="ellipsis", pad=True)
-    return out.plain
+    cells = cell_len(text)
+    if cells <= width:
+        return text + " " * (width - cells)
+    # What ``Text.truncate(overflow="ellipsis")`` does, without making a Text
+    # for every title on screen.
+    return set_cell_size(text, width - 1) + "…"
 
 
 class PaperList(ScrollView, can_focus=True):

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest_tui.cli import main
 from digest_tui.tex import to_text
@@ -337,3 +339,53 @@ def test_the_reader_builds_only_its_own_parser(monkeypatch: pytest.MonkeyPatch) 
     assert seen == ["open"]
     assert list(real(only="open")) == ["open"]
     assert set(real()) == {"open", *cli.COMMANDS}
+
+
+_WORDS = [
+    "a",
+    "b/c",
+    "--data-dir",
+    "--cache-dir",
+    "--config",
+    "--data",
+    "--data-dir=x",
+    "--config=",
+    "-",
+    "--",
+    "-h",
+    "--version",
+    "-x",
+    "x=y",
+    "--cache-dir=-q",
+    "",
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=7))
+def test_the_reader_arguments_read_without_argparse_are_argparse_s(words: list[str]) -> None:
+    """``quick_open_args`` gives exactly what argparse gives whenever it reads
+    a command line at all; anything it does not read goes to argparse."""
+    from digest_tui import cli
+
+    quick = cli.quick_open_args(words)
+    if quick is None:
+        return
+    parser = cli._build_parsers(only="open")["open"]
+    expected = vars(parser.parse_args(words))
+    assert {name: getattr(quick, name) for name in expected} == expected
+
+
+def test_plain_reader_arguments_are_read_without_argparse() -> None:
+    from digest_tui import cli
+
+    args = cli.quick_open_args(["~/digests", "more", "--cache-dir", "c", "--config=f.toml"])
+    assert args is not None
+    assert (args.paths, args.cache_dir, args.config, args.data_dir) == (
+        ["~/digests", "more"],
+        "c",
+        "f.toml",
+        None,
+    )
+    for refused in (["--help"], ["a", "--data-dir", "d", "b"], ["--data", "d"], ["--", "a"]):
+        assert cli.quick_open_args(refused) is None

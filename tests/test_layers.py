@@ -158,7 +158,7 @@ def test_a_reader_that_quits_leaves_its_state_noted_as_closed_cleanly(seeds_dir,
 #: What a warm start of the reader has no use for before its first screen:
 #: the palette's providers, the editor and the opener (imported when used),
 #: the parsers (nothing changed on disk) and the standard modules only they or
-#: a scan need.
+#: a scan need, and argparse (plain reader arguments are read without it).
 NOT_AT_LAUNCH = (
     "digest_tui.parsing",
     "digest_tui.tui.commands",
@@ -170,6 +170,8 @@ NOT_AT_LAUNCH = (
     "glob",
     "shlex",
     "tomllib",
+    "argparse",
+    "digest_tui.cli_parsers",
 )
 
 

@@ -856,3 +856,38 @@ async def test_closing_releases_workers_waiting_for_a_paint(make_app: AppFactory
         assert asked == [] and app._paint_waits == {waiting}
         del app._from_thread
         await pilot.press("q")
+
+
+async def test_the_filter_input_comes_after_the_first_screen(make_app: AppFactory) -> None:
+    """The first screen has a stand-in for the filter's Input (the same
+    line); the Input is mounted just after it, with any text set before."""
+    app = make_app()
+    seen: list[bool] = []
+    first_paint = app._first_paint
+
+    def at_first_paint() -> None:
+        seen.append(bool(app.query("#filter-input")))
+        app.filter_bar.set_text("")  # an empty text does not mount it early
+        first_paint()
+
+    app._first_paint = at_first_paint  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert seen == [False]
+        assert app.query_one("#filter-input") is app.filter_bar.input
+        assert not app.query("#filter-placeholder")
+
+
+async def test_keys_typed_before_the_filter_is_mounted_reach_it(make_app: AppFactory) -> None:
+    """``/`` before the Input exists mounts it first: the query typed in
+    the same burst lands in the filter, none of it on the list."""
+    app = make_app()
+    app._first_paint = lambda: setattr(app, "_painted_once", True)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not app.query("#filter-input")
+        await pilot.press("slash", "j", "o", "k", "e")
+        await settle(pilot)
+        assert app.filter_bar.text == "joke"
+        assert app.filter_text == "joke"
+        assert app.focused is app.filter_bar.input

@@ -596,6 +596,7 @@ class DigestApp(App[int]):
 
     def _first_paint(self) -> None:
         self._painted_once = True
+        self.filter_bar.mount_input()
 
     def _resume_gc(self) -> None:
         """The first screen is painted: collect cycles again.
@@ -1206,8 +1207,9 @@ class DigestApp(App[int]):
         self._request_search(typing=True)
 
     @on(PaperList.TypeAhead)
-    def _type_ahead(self, event: PaperList.TypeAhead) -> None:
-        self.filter_bar.input.insert_text_at_cursor(event.text)
+    async def _type_ahead(self, event: PaperList.TypeAhead) -> None:
+        field = await self.filter_bar.ready_input()
+        field.insert_text_at_cursor(event.text)
 
     @on(FilterBar.Submitted)
     def _filter_submitted(self, event: FilterBar.Submitted) -> None:
@@ -1307,8 +1309,10 @@ class DigestApp(App[int]):
         else:
             widget.focus()
 
-    def action_focus_filter(self) -> None:
-        self._focus_now(self.filter_bar.input)
+    async def action_focus_filter(self) -> None:
+        # The keys after this one go to the filter: it is mounted first if
+        # the first screen has not been drawn yet.
+        self._focus_now(await self.filter_bar.ready_input())
 
     def action_clear_filter(self) -> None:
         if not self.filter_text and self.session.leave_similar():

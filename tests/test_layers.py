@@ -172,6 +172,9 @@ NOT_AT_LAUNCH = (
     "tomllib",
     "argparse",
     "digest_tui.cli_parsers",
+    # No worker thread before the first screen: the first one makes the
+    # pool (and imports its module), and any shares the GIL with the paint.
+    "concurrent.futures.thread",
 )
 
 

@@ -594,6 +594,13 @@ class DigestApp(App[int]):
         elif self.freeze_after_load:
             gc.freeze()  # still freed by reference counting; only cycles stay
 
+    def _after_first_paint(self, callback: Callable[..., object], *args: object) -> None:
+        """``callback(*args)`` now, or just after the first screen is drawn."""
+        if self._painted_once:
+            callback(*args)
+        else:
+            self.call_after_refresh(callback, *args)
+
     def _first_paint(self) -> None:
         self._painted_once = True
         self.filter_bar.mount_input()
@@ -1082,7 +1089,8 @@ class DigestApp(App[int]):
             self.session.keep_order(result)
             sort = self.session.order_to_prefetch()
             if sort is not None:
-                self._prefetch_order(sort, result.generation)
+                # Its thread (the app's first, with its pool) waits for the first paint.
+                self._after_first_paint(self._prefetch_order, sort, result.generation)
         if len(result) and (_EXIT_WHEN_READY == "list" or self._exit_after_next_result):
             # Through the list's own queue: the app's may hold other messages,
             # which would put the callback after a later refresh.

@@ -10,7 +10,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from digest_tui.tui.widgets.detail import LABEL_CELLS, DrawnOnce, Fields
+from digest_tui.tui.widgets.detail import LABEL_CELLS, DrawnOnce, Fields, PaperDetail
 
 LABEL = Style(color="grey50")
 LINK = Style(color="blue", underline=True, link="https://arxiv.org/abs/2012.07810")
@@ -89,3 +89,40 @@ def test_drawn_once_replays_its_lines_for_the_same_width() -> None:
     assert _cells(drawn, 40) == first == _cells(Counting(), 40)
     assert _cells(drawn, 60) != first
     assert calls == [40, 40, 60]  # the third call is the bare renderable's
+
+
+async def test_the_detail_is_built_once_for_the_first_screen_and_again_on_a_change(
+    make_app,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.tui.support import settle
+
+    app = make_app()
+    built: list[str | None] = []
+    real = PaperDetail.content
+
+    def counting(self: PaperDetail):  # type: ignore[no-untyped-def]
+        built.append(self.paper.id if self.paper is not None else None)
+        return real(self)
+
+    PaperDetail.content = counting  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            first = app.detail.paper
+            assert first is not None
+            assert built.count(first.id) == 1
+            await pilot.press("s")  # a star is drawn at once
+            await settle(pilot)
+            assert built.count(first.id) == 2
+            assert "★ starred" in _plain(app.detail.render())
+            await pilot.press("j")
+            await settle(pilot)
+            assert app.detail.paper is not None and app.detail.paper.id != first.id
+            assert built[-1] == app.detail.paper.id
+    finally:
+        PaperDetail.content = real  # type: ignore[method-assign]
+
+
+def _plain(renderable: object) -> str:
+    console = Console(width=100, file=io.StringIO(), color_system=None)
+    return "".join(seg.text for seg in console.render(renderable))  # type: ignore[arg-type]

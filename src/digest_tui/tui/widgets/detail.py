@@ -275,6 +275,12 @@ class PaperDetail(Widget):
         self.why: tuple[str, str] | None = None
         #: Starred papers listed in a newer version: id -> (starred, now).
         self.versions: dict[str, tuple[int, int]] = {}
+        self._drawn: DrawnOnce | None = None
+        self._drawn_for: tuple[object, ...] = ()
+
+    def notify_style_update(self) -> None:
+        self._drawn = None  # the theme or the styles changed
+        super().notify_style_update()
 
     def show(
         self,
@@ -328,9 +334,26 @@ class PaperDetail(Widget):
 
     def render(self) -> RenderableType:
         # Textual draws a widget of automatic height twice for its first
-        # screen (its height, then its lines), and the detail was a fifth of a
-        # warm start: it is drawn once for each width.
-        return DrawnOnce(self.content())
+        # screen (its height, then its lines), and asks for it again once its
+        # size is known; the detail was a fifth of a warm start.  It is drawn
+        # once for each width, for as long as what it shows is the same.
+        shown = (
+            self.paper,
+            self.read,
+            self.starred,
+            self.tags,
+            self.note,
+            self.watched,
+            self.hint,
+            self.highlights,
+            self.why,
+            tuple(self.versions.items()),
+            self.app.theme,
+        )
+        if self._drawn is None or shown != self._drawn_for:
+            self._drawn = DrawnOnce(self.content())
+            self._drawn_for = shown
+        return self._drawn
 
     def content(self) -> RenderableType:
         """What the pane shows: the paper (or the hint), as Rich renderables."""

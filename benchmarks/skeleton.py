@@ -1,6 +1,6 @@
 """How much of the warm start is Textual's, for a screen like the reader's.
 
-    python benchmarks/skeleton.py CORPUS [--runs 11]
+    python benchmarks/skeleton.py CORPUS [--runs 11] [--before SRC]
 
 Three launches, alternated, each a fresh process timed from ``exec`` until it
 reports that its first screen is drawn (as in ``bench.py``), all headless at
@@ -10,8 +10,11 @@ Line-API list beside a scrolling detail pane, a key line), and the reader over
 CORPUS with an up-to-date index (made by a first launch).  Prints the medians
 and each one's ratio to the bare app: the skeleton's is what Textual costs for
 these panes; the reader's less the skeleton's is the reader's own part
-(imports, opening the stores, styles, the first page of papers).  A report,
-never a test.
+(imports, opening the stores, styles, the first page of papers).  With
+``--before SRC`` the reader of the code under ``SRC/src`` (``git archive
+<commit> src | tar -x -C SRC``) is a fourth launch in each round, with its own
+index: old and new code alternated, under the same load.  A report, never a
+test.
 """
 
 from __future__ import annotations
@@ -89,8 +92,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--before", type=Path, default=None, help="a folder holding old src/")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_TUI_")}
+    env.pop("PYTHONPATH", None)  # the new code is the installed one
     ready = {**env, "DIGEST_TUI_EXIT_WHEN_READY": "list"}
     import compileall
 
@@ -102,14 +107,20 @@ def main() -> int:
         reader = bench.reader_argv(args.corpus, Path(work) / "cache", Path(work) / "data")
         bench.timed(reader, ready)  # the index
         apps = {
-            "bare Textual app": [sys.executable, "-c", bench.with_rss(bench.BARE_APP)],
-            "skeleton of the reader's panes": [sys.executable, "-c", SKELETON_APP],
-            "reader": reader,
+            "bare Textual app": ([sys.executable, "-c", bench.with_rss(bench.BARE_APP)], env),
+            "skeleton of the reader's panes": ([sys.executable, "-c", SKELETON_APP], env),
+            "reader": (reader, ready),
         }
+        if args.before is not None:
+            compileall.compile_dir(args.before / "src", quiet=1)
+            old = bench.reader_argv(args.corpus, Path(work) / "cache-old", Path(work) / "data-old")
+            old_env = {**ready, "PYTHONPATH": str(args.before / "src")}
+            bench.timed(old, old_env)  # its own index (never old code on a new cache)
+            apps["reader (before)"] = (old, old_env)
         times: dict[str, list[float]] = {name: [] for name in apps}
         for _ in range(args.runs):
-            for name, argv in apps.items():
-                times[name].append(bench.timed(argv, ready if name == "reader" else env)[0])
+            for name, (argv, app_env) in apps.items():
+                times[name].append(bench.timed(argv, app_env)[0])
     bare = statistics.median(times["bare Textual app"])
     for name, samples in times.items():
         t = statistics.median(samples)

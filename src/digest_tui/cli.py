@@ -128,8 +128,6 @@ def quick_open_args(argv: Sequence[str]) -> OpenArgs | None:
             i += 1
         setattr(args, field, value)
         i += 1
-        if args.paths:
-            paths_done = True
     return args
 
 

@@ -1158,16 +1158,17 @@ class Library:
     def _open_index(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = None
         damage: sqlite3.Error | None = None
+        stored: str | None = None
         try:
             conn = self._connect()
-            ok = self._schema_ok(conn)
+            stored = self._stored_schema(conn)
         except sqlite3.Error as exc:
             if not _is_damage(exc):
                 if conn is not None:
                     conn.close()
                 raise
-            ok, damage = False, exc
-        if not ok:
+            damage = exc
+        if stored is None:
             if conn is not None:
                 conn.close()
             if damage is not None:
@@ -1186,9 +1187,9 @@ class Library:
             conn = self._connect()
         assert conn is not None
         try:
-            if not (ok and self._schema_current(conn)):
-                # A new index, or one of the schema before: a write at every
-                # launch otherwise (1.2 ms of a warm start).
+            if stored != str(SCHEMA_VERSION):
+                # A new index, or one of the schema before: written only then,
+                # not at every launch (1.2 ms of a warm start).
                 conn.executescript(_SCHEMA)
                 conn.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
@@ -1294,26 +1295,21 @@ class Library:
         return False
 
     @staticmethod
-    def _schema_current(conn: sqlite3.Connection) -> bool:
-        """Whether the index was made by this schema (its script ran to the
-        end before the version was written)."""
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        except sqlite3.OperationalError:  # no meta table: a new index
-            return False
-        return row is not None and row[0] == str(SCHEMA_VERSION)
-
-    @staticmethod
-    def _schema_ok(conn: sqlite3.Connection) -> bool:
+    def _stored_schema(conn: sqlite3.Connection) -> str | None:
+        """The schema the index was made by ("" for a new, empty file), or
+        None when it cannot be used as it is.  The version is written once
+        the schema's script has run to its end."""
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         if not tables:
-            return True  # new
+            return ""  # new
         if "meta" not in tables:
-            return False
+            return None
         row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None:
-            return False
-        return row[0] == str(SCHEMA_VERSION) or row[0] in _UPGRADABLE
+            return None
+        if row[0] == str(SCHEMA_VERSION) or row[0] in _UPGRADABLE:
+            return str(row[0])
+        return None
 
     def _attach_state(self, conn: sqlite3.Connection) -> None:
         """Attach the state database read-only as ``st`` (for ``is:`` and ``tag:``).

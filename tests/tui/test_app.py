@@ -882,7 +882,17 @@ async def test_keys_typed_before_the_filter_is_mounted_reach_it(make_app: AppFac
     """``/`` before the Input exists mounts it first: the query typed in
     the same burst lands in the filter, none of it on the list."""
     app = make_app()
-    app._first_paint = lambda: setattr(app, "_painted_once", True)  # type: ignore[method-assign]
+    first_paint = app._first_paint
+
+    def without_the_input() -> None:  # the first paint, the Input left unmounted
+        bar = app.filter_bar
+        bar.mount_input = lambda: None  # type: ignore[method-assign]
+        try:
+            first_paint()
+        finally:
+            del bar.mount_input
+
+    app._first_paint = without_the_input  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert not app.query("#filter-input")

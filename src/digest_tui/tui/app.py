@@ -244,7 +244,8 @@ class DigestApp(App[int]):
         self._bench_said_ready = False
         #: The first screen has been drawn (work that can wait, waits for it).
         self._painted_once = False
-        self._counts_after_paint = False
+        #: What waits for it: each callback once, with the arguments it was last given.
+        self._after_paint: dict[Callable[..., object], tuple[object, ...]] = {}
         #: Events of workers waiting for the next paint (see _wait_for_paint).
         self._paint_waits: set[threading.Event] = set()
         self._read_timer: Timer | None = None
@@ -594,16 +595,21 @@ class DigestApp(App[int]):
         elif self.freeze_after_load:
             gc.freeze()  # still freed by reference counting; only cycles stay
 
-    def _after_first_paint(self, callback: Callable[..., object], *args: object) -> None:
-        """``callback(*args)`` now, or just after the first screen is drawn."""
+    def _after_first_paint(self, callback: Callable[..., object], *args: object) -> bool:
+        """True when the first screen is drawn; else ``callback(*args)`` is
+        called just after it (once, however often it is asked for before)."""
         if self._painted_once:
-            callback(*args)
-        else:
-            self.call_after_refresh(callback, *args)
+            return True
+        self._after_paint.pop(callback, None)  # asked again: in the order last asked
+        self._after_paint[callback] = args
+        return False
 
     def _first_paint(self) -> None:
         self._painted_once = True
         self.filter_bar.mount_input()
+        waiting, self._after_paint = self._after_paint, {}
+        for callback, args in waiting.items():
+            callback(*args)
 
     def _resume_gc(self) -> None:
         """The first screen is painted: collect cycles again.
@@ -961,9 +967,10 @@ class DigestApp(App[int]):
         if not complete:
             # The worker starts once the first screen is drawn: its thread (and
             # its pool, the first of the app) would otherwise be made before it.
-            self.call_after_refresh(
-                self._search_worker, query, self._search_gen, True, 0, whole_only=True, painted=True
-            )
+            self._after_first_paint(self._whole_list_after_paint, query, self._search_gen)
+
+    def _whole_list_after_paint(self, query: Query, gen: int) -> None:
+        self._search_worker(query, gen, True, 0, whole_only=True, painted=True)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search_worker(
@@ -1090,7 +1097,8 @@ class DigestApp(App[int]):
             sort = self.session.order_to_prefetch()
             if sort is not None:
                 # Its thread (the app's first, with its pool) waits for the first paint.
-                self._after_first_paint(self._prefetch_order, sort, result.generation)
+                if self._after_first_paint(self._prefetch_order, sort, result.generation):
+                    self._prefetch_order(sort, result.generation)
         if len(result) and (_EXIT_WHEN_READY == "list" or self._exit_after_next_result):
             # Through the list's own queue: the app's may hold other messages,
             # which would put the callback after a later refresh.
@@ -1125,13 +1133,10 @@ class DigestApp(App[int]):
         return self._result is None or (not len(self._result) and not self.filter_text)
 
     def _request_counts(self) -> None:
-        if not self._painted_once:
-            # The counts (the header's, the day separators') come just after
-            # the first screen, not beside it: the worker's own connection to
-            # the index and its query would share the GIL with the first paint.
-            if not self._counts_after_paint:
-                self._counts_after_paint = True
-                self.call_after_refresh(self._request_counts)
+        # The counts (the header's, the day separators') come just after the
+        # first screen, not beside it: the worker's own connection to the
+        # index and its query would share the GIL with the first paint.
+        if not self._after_first_paint(self._request_counts):
             return
         self._count_gen += 1
         # Unread papers per digest day, for the day separators (digest order only).
